@@ -1,0 +1,5 @@
+"""vidcolor's speed benchmarks (``python -m benchmarks``, ``vidcolor bench``)."""
+
+from benchmarks.cli import main
+
+__all__ = ["main"]

@@ -1,0 +1,107 @@
+"""Pipeline speed against the transcode-only rate of the same clip, measured back to back.
+
+The ratio (colorize fps / transcode fps) is the figure that holds on a noisy machine: both
+runs decode and encode the same frames with the same codec and settings, so load from other
+processes affects them alike; the difference is what colouring costs.
+"""
+
+from __future__ import annotations
+
+import queue
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import av
+
+from benchmarks.clips import RESOLUTIONS, make_gray_clip
+from vidcolor.colorizer import Colorizer
+from vidcolor.engines import create_engine
+from vidcolor.io.reader import open_video
+from vidcolor.io.writer import VideoWriter
+from vidcolor.pipeline import colorize_video
+
+CODEC = {"codec": "libx264", "crf": 18, "preset": None}  # the pipeline's defaults
+FRAMES = {"480p": 72, "720p": 48, "1080p": 36, "2160p": 16}
+REAL_CLIP = Path(__file__).resolve().parents[2] / "shared/data/videos/openpose__video.mp4"
+REAL_FRAMES = 96
+
+
+def transcode(src: Path, dst: Path, frames: int | None = None) -> dict:
+    """Decode and re-encode ``src`` with the pipeline's codec settings, no colour.
+
+    Decoding runs on its own thread, as in the pipeline, so both get the same parallelism.
+    """
+    start = time.perf_counter()
+    items: queue.Queue = queue.Queue(16)
+    done = object()
+    with open_video(src) as reader:
+        writer = VideoWriter(dst, reader.info, reader.copy_streams, src=src, overwrite=True,
+                             **CODEC)
+
+        def decode() -> None:
+            try:
+                count = 0
+                for item in reader:
+                    count += isinstance(item, av.VideoFrame)
+                    if frames is not None and count > frames:
+                        break
+                    items.put(item)
+            finally:
+                items.put(done)
+
+        thread = threading.Thread(target=decode, daemon=True)
+        thread.start()
+        count = 0
+        while (item := items.get()) is not done:
+            writer.write(item)
+            count += isinstance(item, av.VideoFrame)
+        writer.close()
+        thread.join()
+    seconds = time.perf_counter() - start
+    return {"frames": count, "seconds": round(seconds, 3), "fps": round(count / seconds, 2)}
+
+
+def colorize(src: Path, dst: Path, colorizer: Colorizer, frames: int | None,
+             temporal: str) -> dict:
+    stats = colorize_video(src, dst, colorizer=colorizer, frames=frames,
+                           temporal=temporal, overwrite=True, **CODEC)
+    return {"frames": stats.frames, "seconds": round(stats.seconds, 3),
+            "fps": round(stats.fps, 2), "ms_per_frame": stats.ms_per_frame}
+
+
+def _compare(name: str, src: Path, folder: Path, colorizer: Colorizer, frames: int | None,
+             temporal: str) -> dict:
+    plain = transcode(src, folder / f"{name}-transcode.mp4", frames)
+    colored = colorize(src, folder / f"{name}-color.mp4", colorizer, frames, temporal)
+    engine = colorizer.engine
+    threads = getattr(engine, "threads", None)
+    return {"clip": name, "engine": engine.name, "device": str(engine.device),
+            "infer_threads": threads, "model_size": colorizer.size, "temporal": temporal,
+            "transcode_fps": plain["fps"],
+            "pipeline_fps": colored["fps"], "ratio": round(colored["fps"] / plain["fps"], 3),
+            "frames": colored["frames"], "ms_per_frame": colored["ms_per_frame"]}
+
+
+def run_pipeline(model, *, quick: bool, real_clip: Path | None, temporal: str = "causal") -> dict:
+    """Generated clips at each resolution (and one real clip), colorize vs transcode-only."""
+    size = 64 if quick else 256
+    colorizer = Colorizer(create_engine(weights=model), size=size)
+    resolutions = {"tiny": (160, 96)} if quick else RESOLUTIONS
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for name, dims in resolutions.items():
+            frames = 8 if quick else FRAMES[name]
+            src = make_gray_clip(folder / f"{name}.mp4", dims, frames)
+            rows.append(_compare(name, src, folder, colorizer, None, temporal))
+            if name == "480p" and colorizer.engine.name == "onnxruntime":
+                for threads in {1, 2} - {colorizer.engine.threads}:  # beside decode + encode
+                    other = create_engine("onnxruntime", "cpu", model, threads=threads)
+                    rows.append(_compare(name, src, folder, Colorizer(other, size=size), None,
+                                         temporal))
+        if real_clip is not None and real_clip.is_file():
+            rows.append(_compare(real_clip.name, real_clip, folder, colorizer,
+                                 8 if quick else REAL_FRAMES, temporal))
+    return {"codec": CODEC, "rows": rows}

@@ -1,0 +1,260 @@
+"""The ``vidcolor`` command: end to end in subprocesses, bad inputs, images, folders, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from test_pipeline_support import (  # noqa: F401  (fixtures)
+    cli_env,
+    leftovers,
+    run_cli,
+    tiny_weights_fixture,
+)
+
+from vidcolor.cli import main
+from vidcolor.io.images import read_image
+
+FAST = ("--engine", "torch", "--device", "cpu", "--size", "64")
+
+
+def test_video_end_to_end_json(tmp_path, make_clip, tiny_weights, video_pts):
+    src = make_clip(tmp_path / "film.mp4", frames=12)
+    result = run_cli(src, "--weights", tiny_weights, "--json", "--size", "64")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no progress bar and no chatter on a pipe
+    summary = json.loads(result.stdout)
+    dst = tmp_path / "film_color.mp4"
+    assert summary["output"] == str(dst) and summary["frames"] == 12
+    assert summary["engine"] in ("onnxruntime", "torch") and summary["device"] == "cpu"
+    assert summary["corrupt_frames_skipped"] == 0
+    assert set(summary["ms_per_frame"]) == {
+        "decode", "prepare", "infer", "temporal", "chroma", "encode"
+    }
+    assert video_pts(dst) == video_pts(src)
+
+
+def test_bad_input_in_a_subprocess_is_one_line(tmp_path):
+    bogus = tmp_path / "notes.mp4"
+    bogus.write_text("this is not a video\n")
+    result = run_cli(bogus)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("vidcolor: error: ")
+    assert "Traceback" not in result.stderr
+    assert leftovers(tmp_path, {"notes.mp4"}) == []
+
+
+def _audio_only(path: Path) -> Path:
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("aac", rate=16000)
+        stream.layout = "mono"
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 16000), np.float32), format="flt",
+                                           layout="mono")
+        frame.sample_rate, frame.pts = 16000, 0
+        out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def _truncated(path: Path, make_clip) -> Path:
+    good = make_clip(path.with_name("good.mp4"), frames=12)
+    path.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    good.unlink()
+    return path
+
+
+def _clip(p: Path, mk) -> Path:
+    return mk(p / "in.mp4", frames=4)
+
+
+BAD_INPUTS = {  # case: (make the input, extra arguments, exit status, words of the message)
+    "nonexistent": (lambda p, mk: p / "missing.mp4", (), 1, "does not exist"),
+    "text named .mp4": (lambda p, mk: _text(p / "a.mp4"), (), 1, "cannot open"),
+    "truncated": (lambda p, mk: _truncated(p / "cut.mp4", mk), (), 1, "cut.mp4"),
+    "no video stream": (lambda p, mk: _audio_only(p / "sound.mp4"), (), 1, "no video"),
+    "missing output folder": (_clip, ("-o", "nowhere/out.mp4"), 1, "does not exist"),
+    "output folder is a file": (_clip, ("-o", "in.mp4/out.mp4"), 1, "does not exist"),
+    "unwritable output folder": (_clip, ("-o", "/proc/out.mp4"), 1, "out.mp4"),
+    "output is the input": (_clip, ("-o", "in.mp4"), 1, "input"),
+    "unknown container": (_clip, ("-o", "out.xyz"), 1, "out.xyz"),
+    "unknown codec": (_clip, ("--codec", "nosuchcodec"), 2, "nosuchcodec"),
+    "bad size": (_clip, ("--size", "100"), 2, "--size"),
+    "bad engine": (_clip, ("--engine", "magic"), 2, "--engine"),
+    "bad device": (_clip, ("--device", "tpu"), 2, "tpu"),
+}
+
+
+def _text(path: Path) -> Path:
+    path.write_text("hello\n")
+    return path
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS)
+def test_bad_inputs(tmp_path, make_clip, tiny_weights, capsys, monkeypatch, case):
+    make, extra, code, words = BAD_INPUTS[case]
+    monkeypatch.chdir(tmp_path)
+    src = make(tmp_path, make_clip)
+    before = {p.name for p in tmp_path.iterdir()}
+    assert main([str(src), *FAST, "--weights", str(tiny_weights), *extra]) == code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("vidcolor: error: "), err
+    assert words in err, err
+    assert leftovers(tmp_path, before) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32" or not hasattr(__import__("os"), "geteuid")
+                    or __import__("os").geteuid() == 0, reason="root reads any file")
+def test_unreadable_input(tmp_path, make_clip, capsys):
+    src = make_clip(tmp_path / "in.mp4", frames=4)
+    src.chmod(0)
+    assert main([str(src), *FAST]) == 1
+    assert capsys.readouterr().err.startswith("vidcolor: error: ")
+
+
+def test_corrupt_frames_are_skipped_and_counted(tmp_path, make_clip, tiny_weights, capsys,
+                                                caplog):
+    src = make_clip(tmp_path / "in.mp4", frames=48, audio=False)
+    data = bytearray(src.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 2000] = np.random.default_rng(1).bytes(2000)
+    src.write_bytes(bytes(data))
+    assert main([str(src), "--weights", str(tiny_weights), "--json", *FAST]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["corrupt_frames_skipped"] > 0 and 0 < summary["frames"] < 48
+    assert any("skipped" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+
+
+def test_missing_weights(tmp_path, make_clip, capsys):
+    assert main([str(_clip(tmp_path, make_clip)), "--weights", "none.safetensors"]) == 1
+    assert "weights" in capsys.readouterr().err
+    assert leftovers(tmp_path, {"in.mp4"}) == []
+
+
+def test_existing_output_needs_y(tmp_path, make_clip, tiny_weights, capsys):
+    src = make_clip(tmp_path / "in.mp4", frames=4)
+    dst = tmp_path / "taken.mp4"
+    dst.write_bytes(b"precious")
+    assert main([str(src), "-o", str(dst), "--weights", str(tiny_weights), *FAST]) == 1
+    assert "-y" in capsys.readouterr().err and dst.read_bytes() == b"precious"
+    assert main([str(src), "-o", str(dst), "-y", "--weights", str(tiny_weights), *FAST]) == 0
+    assert dst.stat().st_size > 100
+
+
+def test_image_gray_and_colour(tmp_path, tiny_weights, capsys):
+    import cv2
+
+    rgb = np.random.default_rng(0).integers(0, 255, (60, 90, 3), np.uint8)
+    cv2.imwrite(str(tmp_path / "photo.jpg"), rgb)
+    cv2.imwrite(str(tmp_path / "scan.png"), rgb[..., 0])
+    for name, out in (("photo.jpg", "photo_color.jpg"), ("scan.png", "scan_color.png")):
+        assert main([str(tmp_path / name), "--weights", str(tiny_weights), *FAST]) == 0
+        assert read_image(tmp_path / out).shape == (60, 90, 3)
+    assert capsys.readouterr().err == ""
+
+
+def test_folder_mirrors_tree_and_skips_a_bad_file(tmp_path, make_clip, tiny_weights, capsys):
+    import cv2
+
+    src = tmp_path / "reel"
+    (src / "day1").mkdir(parents=True)
+    make_clip(src / "day1" / "take.mp4", frames=6)
+    cv2.imwrite(str(src / "still.png"), np.full((40, 40), 128, np.uint8))
+    _text(src / "day1" / "broken.mp4")
+    _text(src / "notes.txt")
+    code = main([str(src), "--weights", str(tiny_weights), "--json", *FAST])
+    out, err = capsys.readouterr()
+    assert code == 1
+    dst = tmp_path / "reel_color"
+    assert sorted(p.relative_to(dst).as_posix() for p in dst.rglob("*") if p.is_file()) == [
+        "day1/take.mp4", "still.png"
+    ]
+    assert err.count("\n") == 1 and "broken.mp4" in err
+    summary = json.loads(out)
+    assert len(summary["files"]) == 2 and len(summary["failed"]) == 1
+
+
+def test_live_seam_rejects_several_outputs_for_files(tmp_path, make_clip, capsys):
+    src = make_clip(tmp_path / "in.mp4", frames=4)
+    assert main([str(src), "-o", "a.mp4", "-o", "b.mp4"]) == 2
+    assert capsys.readouterr().err.startswith("vidcolor: error: ")
+
+
+def test_help_is_fast_and_torch_free():
+    code = "import sys; from vidcolor.cli import build_parser; build_parser(); " \
+           "assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, env=cli_env(), timeout=60)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_ctrl_c_keeps_a_playable_partial(tmp_path, make_clip, tiny_weights, signum):
+    src = make_clip(tmp_path / "long.mp4", frames=600, size=(160, 96))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vidcolor", str(src), "--weights", str(tiny_weights), *FAST,
+         "--batch", "2"],
+        stderr=subprocess.PIPE, text=True, env=cli_env(),
+    )
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".long_color*")) and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.05)
+    time.sleep(2.0)  # let some frames through the encoder
+    sent = time.monotonic()
+    proc.send_signal(signum)
+    message = proc.stderr.readline()
+    said = time.monotonic() - sent
+    proc.wait(timeout=30)
+    assert proc.returncode == 130
+    assert said < 5.0  # stops within a second on an idle machine; CI shares two cores
+    partial = tmp_path / "long_color.partial.mp4"
+    assert str(partial) in message, message
+    assert leftovers(tmp_path, {"long.mp4", partial.name}) == []
+    with av.open(str(partial)) as container:
+        assert {s.type for s in container.streams} == {"video", "audio"}
+        frames = sum(1 for _ in container.decode(video=0))
+    assert 0 < frames < 600
+
+
+def test_shipped_weights_when_present(tmp_path, make_clip):
+    from vidcolor.models import default_weights_path
+
+    if not default_weights_path().is_file():
+        pytest.skip("no shipped weights in this checkout")
+    src = make_clip(tmp_path / "in.mp4", frames=6)
+    result = run_cli(src, "-q")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "in_color.mp4").stat().st_size > 100
+    shutil.rmtree(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["opencv_samples__tree.avi", "opencv_samples__vtest.avi"])
+def test_real_clips_through_the_command(tmp_path, shared_videos, tiny_weights, video_pts, name):
+    """cinepak (RGB) and MPEG-4 part 2 inputs from the shared clips, first 10 frames."""
+    src = shared_videos / name
+    if not src.exists():
+        pytest.skip(f"{name} not in the shared clips")
+    dst = tmp_path / "out.mp4"
+    result = run_cli(src, "-o", dst, "--weights", tiny_weights, "--frames", "10", *FAST)
+    assert result.returncode == 0, result.stderr
+    assert video_pts(dst) == video_pts(src)[:10]
+
+
+def test_demo(tmp_path, tiny_weights, capsys):
+    from vidcolor import demo
+
+    out = tmp_path / "demo"
+    assert main(["demo", "-o", str(out), "--weights", str(tiny_weights)]) == 0
+    assert "side_by_side.mp4" in capsys.readouterr().out
+    frames = demo.FRAMES_PER_PHOTO * len(demo.PHOTOS)
+    for name, width in (("gray.mp4", 320), ("vidcolor.mp4", 320), ("side_by_side.mp4", 960)):
+        with av.open(str(out / name)) as container:
+            assert {s.type for s in container.streams} == {"video", "audio"}
+            decoded = list(container.decode(video=0))
+        assert len(decoded) == frames and decoded[0].width == width

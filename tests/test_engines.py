@@ -1,0 +1,214 @@
+"""Engines: selection rules, ONNX export and cache, and parity between back ends.
+
+ONNX Runtime vs PyTorch runs everywhere; CUDA and TensorRT parity skip without the hardware.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import onnx
+import pytest
+import torch
+
+from vidcolor import engines
+from vidcolor.engines import select
+from vidcolor.engines.base import check_input
+from vidcolor.engines.cache import weights_hash
+from vidcolor.engines.onnx_export import cached_onnx
+from vidcolor.engines.onnxruntime_engine import OnnxRuntimeEngine
+from vidcolor.models import build_model, default_weights_path, load_model
+from vidcolor.models.heads import ab_grid
+
+SHAPES = [(1, 64, 96), (3, 64, 96), (1, 128, 64), (3, 128, 64)]  # two resolutions, B 1 and 3
+CUDA = torch.cuda.is_available()
+TENSORRT = CUDA and importlib.util.find_spec("tensorrt") is not None
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("VIDCOLOR_CACHE", str(tmp_path_factory.getbasetemp() / "vidcolor-cache"))
+
+
+@pytest.fixture(scope="module")
+def model() -> torch.nn.Module:
+    """The shipped model when present, else the same architecture with random weights."""
+    if default_weights_path().is_file():
+        return load_model()
+    torch.manual_seed(0)
+    net = build_model({"arch": "effnet_lite0_unet", "num_bins": 313}).eval()
+    net.head.bin_centers.copy_(ab_grid()[torch.randperm(len(ab_grid()))[:313]])
+    return net
+
+
+def lightness(batch: int, h: int, w: int) -> torch.Tensor:
+    """Smooth gradients plus noise: covers the 0..100 range like real frames."""
+    gen = torch.Generator().manual_seed(batch * 1000 + h + w)
+    ramp = torch.linspace(0, 100, w).expand(batch, 1, h, w)
+    return (0.7 * ramp + 30 * torch.rand(batch, 1, h, w, generator=gen)).clamp(0, 100)
+
+
+@pytest.fixture(scope="module")
+def reference(model):
+    engine = engines.create_engine("torch", "cpu", model)
+    return {shape: engine.infer(lightness(*shape)) for shape in SHAPES}
+
+
+def test_onnxruntime_matches_torch_on_dynamic_shapes(model, reference):
+    engine = engines.create_engine("onnxruntime", "cpu", model)
+    assert isinstance(engine, engines.Engine)
+    for shape, expected in reference.items():
+        ab = engine.infer(lightness(*shape))
+        assert ab.shape == (shape[0], 2, shape[1], shape[2]) and ab.dtype == torch.float32
+        assert (ab - expected).abs().max().item() <= 0.5, shape
+    assert expected.abs().max() > 1  # a network that outputs zeros would pass trivially
+
+
+def test_onnx_export_is_dynamic_checked_and_cached(model):
+    path = cached_onnx(model)
+    graph = onnx.load(str(path)).graph
+    dims = [d.dim_param or d.dim_value for d in graph.input[0].type.tensor_type.shape.dim]
+    assert dims == ["batch", 1, "height", "width"]
+    onnx.checker.check_model(str(path), full_check=True)
+    stamp = path.stat().st_mtime_ns
+    assert cached_onnx(model) == path and path.stat().st_mtime_ns == stamp
+
+
+def test_reduced_precision_export_keeps_fp32_io(model, reference):
+    """The FP16 graph TensorRT builds from: FP32 in and out, within 2 ab of the FP32 model."""
+    path = cached_onnx(model, precision=torch.float16)
+    graph = onnx.load(str(path)).graph
+    assert graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    assert graph.output[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    assert path != cached_onnx(model)
+    fp16 = OnnxRuntimeEngine(path)
+    shape = SHAPES[-1]
+    assert (fp16.infer(lightness(*shape)) - reference[shape]).abs().max().item() <= 2.0
+
+
+def test_weights_hash_follows_the_weights(model):
+    other = build_model({"arch": "effnet_lite0_unet", "num_bins": 313})
+    other.load_state_dict(model.state_dict())
+    assert weights_hash(other) == weights_hash(model)
+    with torch.no_grad():
+        other.head.classifier.bias[0] += 1e-3
+    assert weights_hash(other) != weights_hash(model)
+
+
+def test_cache_folder_follows_env(model, tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDCOLOR_CACHE", str(tmp_path))
+    assert cached_onnx(model).parent == tmp_path / "onnx"
+
+
+def test_torch_cpu_engine_contract(model):
+    engine = engines.create_engine("torch", "cpu", model)
+    assert (engine.name, engine.device.type, engine.dtype) == ("torch", "cpu", torch.float32)
+    ab = engine.infer(lightness(2, 64, 64))
+    assert ab.shape == (2, 2, 64, 64) and ab.dtype == torch.float32
+    bf16 = engines.create_engine("torch", "cpu", model, precision="bf16")
+    assert bf16.dtype == torch.bfloat16
+    assert bf16.infer(lightness(2, 64, 64)).dtype == torch.float32
+
+
+@pytest.mark.parametrize("shape", [(1, 64, 64, 1), (1, 3, 64, 64), (1, 1, 64, 80)])
+def test_bad_input_shapes_are_rejected(shape):
+    with pytest.raises(ValueError, match="expected|multiples of 32"):
+        check_input(torch.zeros(shape))
+
+
+def _no_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+
+
+def _fake_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Fake GPU")
+
+
+def _packages(monkeypatch, *present):
+    monkeypatch.setattr(select, "_importable", lambda name: name in present)
+
+
+def test_auto_prefers_tensorrt_then_torch_cuda(monkeypatch):
+    _fake_cuda(monkeypatch)
+    _packages(monkeypatch, "tensorrt", "onnxruntime")
+    choice = engines.choose_engine()
+    assert (choice.name, choice.device.type) == ("tensorrt", "cuda")
+    assert "Fake GPU" in choice.reason
+    _packages(monkeypatch, "onnxruntime")
+    choice = engines.choose_engine()
+    assert (choice.name, choice.device.type) == ("torch", "cuda")
+    assert "tensorrt not installed" in choice.reason
+    assert engines.choose_engine(device="cpu").name == "onnxruntime"
+
+
+def test_auto_without_gpu_prefers_onnxruntime_then_torch(monkeypatch):
+    _no_cuda(monkeypatch)
+    _packages(monkeypatch, "tensorrt", "onnxruntime")
+    choice = engines.choose_engine()
+    assert choice[:2] == ("onnxruntime", torch.device("cpu")) and "no CUDA GPU" in choice.reason
+    _packages(monkeypatch)
+    assert engines.choose_engine()[:2] == ("torch", torch.device("cpu"))
+    assert engines.choose_engine("torch")[:2] == ("torch", torch.device("cpu"))
+
+
+def test_create_engine_logs_and_keeps_reason(model, monkeypatch, caplog):
+    _no_cuda(monkeypatch)
+    with caplog.at_level("INFO", logger="vidcolor.engines.select"):
+        engine = engines.create_engine(weights=model)
+    assert engine.name == "onnxruntime" and "no CUDA GPU" in engine.reason
+    assert "onnxruntime" in caplog.text and engine.reason in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("name", "device", "error", "message"),
+    [
+        ("tensorflow", "auto", ValueError, "unknown engine 'tensorflow'"),
+        ("auto", "tpu", ValueError, "unknown device 'tpu'"),
+        ("auto", "cuda:x", ValueError, "unknown device"),
+        ("tensorrt", "cpu", engines.EngineUnavailableError, "needs a CUDA GPU"),
+        ("onnxruntime", "cuda", engines.EngineUnavailableError, "CPU only"),
+        ("torch", "cuda:3", engines.EngineUnavailableError, "GPU"),
+    ],
+)
+def test_bad_names_give_one_line_errors(name, device, error, message, monkeypatch):
+    _fake_cuda(monkeypatch)
+    with pytest.raises(error, match=message) as info:
+        engines.choose_engine(name, device)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_tensorrt_package_is_explained(monkeypatch):
+    _fake_cuda(monkeypatch)
+    _packages(monkeypatch, "onnxruntime")
+    with pytest.raises(engines.EngineUnavailableError, match=r"pip install 'vidcolor\[tensorrt\]'"):
+        engines.choose_engine("tensorrt")
+
+
+def test_unknown_precision_is_a_clean_error(model):
+    with pytest.raises(ValueError, match="unknown precision 'int4'"):
+        engines.create_engine("torch", "cpu", model, precision="int4")
+
+
+@pytest.mark.skipif(not CUDA, reason="needs a CUDA GPU")
+@pytest.mark.parametrize("precision", ["fp32", "fp16", "bf16"])
+def test_torch_cuda_matches_cpu(model, reference, precision):
+    engine = engines.create_engine("torch", "cuda", model, precision=precision)
+    tolerance = 0.5 if precision == "fp32" else 2.0
+    for _ in range(2):  # second pass replays the captured CUDA graphs
+        for shape, expected in reference.items():
+            ab = engine.infer(lightness(*shape).cuda())
+            assert ab.is_cuda and ab.dtype == torch.float32
+            assert (ab.cpu() - expected).abs().max().item() <= tolerance, (precision, shape)
+
+
+@pytest.mark.skipif(not TENSORRT, reason="needs a CUDA GPU and the tensorrt package")
+def test_tensorrt_fp16_matches_torch_fp32(model, reference):
+    engine = engines.create_engine("tensorrt", "cuda", model, precision="fp16")
+    for shape, expected in reference.items():
+        ab = engine.infer(lightness(*shape).cuda())
+        assert ab.is_cuda and (ab.cpu() - expected).abs().max().item() <= 2.0, shape
+    rebuilt = engines.create_engine("tensorrt", "cuda", model, precision="fp16")  # from cache
+    L = lightness(1, 64, 96).cuda()
+    assert torch.equal(rebuilt.infer(L), engine.infer(L))

@@ -1,0 +1,197 @@
+"""Decode -> re-encode through the I/O layer, without colorization: nothing else may change."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+from vidcolor.io import (
+    VideoWriter,
+    chroma_size,
+    merge_planes,
+    open_video,
+    output_pix_fmt,
+    split_luma,
+)
+
+TAGS = {"color_range": 1, "colorspace": 1, "color_primaries": 1, "color_trc": 1}
+
+
+def remux(src, dst, make_chroma=None, **writer_options) -> VideoWriter:
+    """Copy ``src`` to ``dst`` through reader and writer.
+
+    With ``make_chroma(luma, shape) -> (cb, cr)`` each frame is rebuilt from its own luma and
+    those planes, as the colorizer does; without it frames pass through as decoded.
+    """
+    with (
+        open_video(src) as reader,
+        VideoWriter(dst, reader.info, reader.copy_streams, src=src, **writer_options) as writer,
+    ):
+        for item in reader:
+            if make_chroma is not None and isinstance(item, av.VideoFrame):
+                luma = split_luma(item)
+                shape = chroma_size(writer.pix_fmt, luma.width, luma.height)
+                item = merge_planes(luma, *make_chroma(luma, shape), writer.pix_fmt)
+            writer.write(item)
+    return writer
+
+
+def plane_array(plane, dtype) -> np.ndarray:
+    rows = np.frombuffer(memoryview(plane), dtype).reshape(-1, plane.line_size // dtype.itemsize)
+    return rows[: plane.height, : plane.width]
+
+
+def lumas(path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [split_luma(f).y for f in container.decode(video=0)]
+
+
+def test_remux_keeps_timing_rotation_sar_tags_audio_and_subtitles(
+    tmp_path, make_clip, packet_digest, video_pts
+):
+    src = make_clip(
+        tmp_path / "in.mp4", vfr=True, rotation=90, subtitles=True, sar=Fraction(4, 3), colors=TAGS
+    )
+    before = hashlib.sha256(src.read_bytes()).hexdigest()
+    dst = tmp_path / "out.mp4"
+    remux(src, dst, preset="ultrafast")
+
+    with open_video(src) as a, open_video(dst) as b:
+        info_in, info_out = a.info, b.info
+    for field in (
+        "width", "height", "time_base", "average_rate", "frames", "rotation",
+        "display_matrix", "sample_aspect_ratio", "color_range", "color_primaries",
+        "color_trc", "colorspace", "matrix", "full_range",
+    ):  # fmt: skip
+        assert getattr(info_out, field) == getattr(info_in, field), field
+    assert info_out.duration == pytest.approx(info_in.duration, abs=1e-3)  # edit lists: 1 ms
+    assert info_in.rotation == 90 and info_in.sample_aspect_ratio == Fraction(4, 3)
+    pts = video_pts(src)
+    assert len(set(np.diff(pts))) > 1, "the fixture must be VFR"
+    assert video_pts(dst) == pts
+    assert packet_digest(dst, "audio") == packet_digest(src, "audio")
+    assert packet_digest(dst, "subtitle") == packet_digest(src, "subtitle")
+    assert hashlib.sha256(src.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4", "out.mp4"]
+
+
+def test_matroska_subtitles_copy_and_transcode_to_mp4(tmp_path, make_clip, packet_digest, caplog):
+    src = make_clip(tmp_path / "in.mkv", subtitles=True)
+    remux(src, tmp_path / "same.mkv", preset="ultrafast")
+    assert packet_digest(tmp_path / "same.mkv", "subtitle") == packet_digest(src, "subtitle")
+    assert packet_digest(tmp_path / "same.mkv", "audio") == packet_digest(src, "audio")
+
+    with caplog.at_level(logging.WARNING, logger="vidcolor.io"):
+        remux(src, tmp_path / "other.mp4", preset="ultrafast")
+    assert len(caplog.records) == 1 and "mov_text" in caplog.records[0].getMessage()
+    with av.open(str(tmp_path / "other.mp4")) as out:
+        assert out.streams.subtitles[0].codec_context.name == "mov_text"
+        texts = [bytes(p)[2:] for p in out.demux(subtitles=0) if p.size > 2]
+    assert texts == [b"line 0", b"line 1", b"line 2"]
+
+
+def test_audio_the_container_cannot_hold_is_transcoded_once(tmp_path, make_clip, video_pts, caplog):
+    src = make_clip(tmp_path / "in.mov", audio_codec="pcm_mulaw")
+    with caplog.at_level(logging.WARNING, logger="vidcolor.io"):
+        remux(src, tmp_path / "out.mp4", preset="ultrafast")
+    assert [r.getMessage() for r in caplog.records] == [
+        "audio stream #1 (pcm_mulaw) cannot be stream-copied into mp4; transcoding to aac"
+    ]
+    with av.open(str(src)) as a, av.open(str(tmp_path / "out.mp4")) as b:
+        samples_in = sum(f.samples for f in a.decode(audio=0))
+        samples_out = sum(f.samples for f in b.decode(audio=0))
+        assert b.streams.audio[0].codec_context.name == "aac"
+    assert abs(samples_out - samples_in) <= 2048  # AAC priming / final frame padding
+    assert video_pts(tmp_path / "out.mp4") == video_pts(src)
+
+
+@pytest.mark.parametrize(
+    ("name", "codec", "pix_fmt", "options"),
+    [
+        ("ffv1.mkv", "ffv1", "yuv420p", {}),
+        ("x264.mp4", "libx264", "yuv420p", {"qp": "0"}),
+        ("x264_444.mp4", "libx264", "yuv444p", {"qp": "0"}),
+        ("ffv1_422.mkv", "ffv1", "yuv422p", {}),
+        ("mjpeg_full.mkv", "mjpeg", "yuvj420p", {}),
+        ("gray.mkv", "ffv1", "gray", {}),
+    ],
+)
+def test_luma_is_bit_exact_and_chroma_is_ours(tmp_path, make_clip, name, codec, pix_fmt, options):
+    src = make_clip(tmp_path / f"in_{name}", frames=6, codec=codec, pix_fmt=pix_fmt, audio=False)
+    out_codec = "libx264" if codec == "libx264" else "ffv1"
+    dst = tmp_path / f"out_{name.rsplit('.', 1)[0]}.mkv"
+
+    def stripes(luma, shape):
+        cb = np.tile((np.arange(shape[1]) * 3 % 256).astype(np.uint8), (shape[0], 1))
+        return cb, 255 - cb
+
+    writer = remux(src, dst, stripes, codec=out_codec, crf=None, options=options)
+    assert writer.pix_fmt == {"yuv444p": "yuv444p", "yuv422p": "yuv422p"}.get(pix_fmt, "yuv420p")
+    expected, got = lumas(src), lumas(dst)
+    assert len(got) == len(expected) == 6
+    assert all(np.array_equal(a, b) for a, b in zip(expected, got, strict=True))
+    with open_video(src) as a, open_video(dst) as b:
+        assert (b.info.full_range, b.info.matrix) == (a.info.full_range, a.info.matrix)
+        frame = next(f for f in b if isinstance(f, av.VideoFrame))
+    cb_out = plane_array(frame.planes[1], np.dtype(np.uint8))
+    assert np.array_equal(cb_out, stripes(None, cb_out.shape)[0])
+
+
+def test_ten_bit_and_rgb_inputs_become_8_bit_luma(tmp_path, make_clip):
+    ten = make_clip(
+        tmp_path / "ten.mkv", frames=2, codec="ffv1", pix_fmt="yuv420p10le", audio=False
+    )
+    with av.open(str(ten)) as container:
+        frame = next(container.decode(video=0))
+        y16 = plane_array(frame.planes[0], np.dtype("<u2"))
+        luma = split_luma(frame)
+    assert luma.y.dtype == np.uint8 and luma.y.shape == (96, 160) and not luma.full_range
+    assert np.array_equal(luma.y, ((y16 + 2) >> 2).astype(np.uint8))
+
+    rgb = make_clip(tmp_path / "rgb.avi", frames=2, codec="ffv1", pix_fmt="bgr0", audio=False)
+    with open_video(rgb) as reader:
+        assert (reader.info.matrix, reader.info.full_range, reader.info.colorspace) == (
+            "bt601",
+            False,
+            6,
+        )
+        frame = next(f for f in reader if isinstance(f, av.VideoFrame))
+        bgr = frame.to_ndarray(format="bgr24").astype(np.float32)
+        luma = split_luma(frame)
+    expected = 16 + (0.299 * bgr[..., 2] + 0.587 * bgr[..., 1] + 0.114 * bgr[..., 0]) * 219 / 255
+    assert np.abs(luma.y - expected).max() <= 1.5
+
+
+def test_avi_b_frames_get_increasing_timestamps_and_none_is_lost(tmp_path, make_clip):
+    src = make_clip(tmp_path / "in.avi", audio=False)  # AVI stores H.264 B-frames in dts order
+    with open_video(src) as reader:
+        pts = [item.pts for item in reader if isinstance(item, av.VideoFrame)]
+        assert reader.skipped == 0
+    assert len(pts) == 24 and all(b > a for a, b in zip(pts, pts[1:], strict=False))
+
+
+def test_output_pixel_format_follows_the_input_where_the_encoder_can():
+    assert output_pix_fmt(av.Codec("libx264", "w"), "yuv444p") == "yuv444p"
+    assert output_pix_fmt(av.Codec("libx264", "w"), "yuvj422p") == "yuv422p"
+    assert output_pix_fmt(av.Codec("libsvtav1", "w"), "yuv444p") == "yuv420p"
+    assert output_pix_fmt(av.Codec("libx264", "w"), "rgb24") == "yuv420p"
+    assert output_pix_fmt(av.Codec("libx264", "w"), "gray") == "yuv420p"
+
+
+def test_merge_planes_rejects_wrong_chroma_shape():
+    luma = split_luma(av.VideoFrame(16, 8, "yuv420p"))
+    with pytest.raises(ValueError, match="cb must be uint8"):
+        merge_planes(luma, np.zeros((8, 16), np.uint8), np.zeros((4, 8), np.uint8))
+
+
+def test_default_encoding_keeps_luma_above_40_db(tmp_path, make_clip):
+    src = make_clip(tmp_path / "in.mp4", frames=8, audio=False, options={"qp": "0"})
+    remux(src, tmp_path / "out.mp4", lambda luma, shape: (np.full(shape, 128, np.uint8),) * 2)
+    for a, b in zip(lumas(src), lumas(tmp_path / "out.mp4"), strict=True):
+        mse = np.mean((a.astype(np.float64) - b) ** 2)
+        assert 10 * np.log10(255**2 / max(mse, 1e-12)) >= 40

@@ -1,0 +1,185 @@
+"""Live runs against real helpers on loopback: an MPEG-TS/UDP feed pushed by a second process,
+the HTTP MJPEG preview read by urllib, restreams received by FFmpeg's own UDP/RTMP/RTSP
+listeners, segments, and SIGTERM through the ``vidcolor`` command line."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+from servers.helpers import SERVERS, free_port, mjpeg_parts, push_cmd, start, stop, tiny_colorizer
+from servers.push import make
+
+from vidcolor.live import run_live
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("live") / "feed.mp4"
+    make(str(path), "320x240", 15, 4.0, audio=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def colorizer():
+    return tiny_colorizer()
+
+
+@pytest.fixture
+def feed(clip: Path):
+    """udp://127.0.0.1:PORT carrying the clip in a loop, pushed by another process."""
+    url = f"udp://127.0.0.1:{free_port(socket.SOCK_DGRAM)}"
+    proc = start(push_cmd(clip, url, "--loop"))
+    yield url
+    stop(proc)
+
+
+def _background(**kwargs) -> tuple[threading.Thread, dict, threading.Event]:
+    result: dict = {}
+    halt = kwargs.setdefault("stop", threading.Event())
+
+    def target() -> None:
+        try:
+            result["summary"] = run_live(**kwargs)
+        except BaseException as exc:  # surfaced by the test
+            result["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, result, halt
+
+
+def _finish(thread: threading.Thread, result: dict, halt: threading.Event):
+    halt.set()
+    thread.join(20)
+    assert not thread.is_alive(), "run_live did not stop"
+    if "error" in result:
+        raise result["error"]
+    return result["summary"]
+
+
+def _chroma_spread(frame: av.VideoFrame) -> float:
+    yuv = frame.to_ndarray(format="yuv420p")
+    return float(yuv[frame.height :].astype(np.float32).std())
+
+
+def test_udp_to_file_with_audio_and_http_preview(feed: str, colorizer, tmp_path: Path) -> None:
+    out = tmp_path / "live.mp4"
+    port = free_port()
+    thread, result, halt = _background(
+        source=feed, outputs=[str(out)], serve=f"127.0.0.1:{port}", frames=45,
+        colorizer=colorizer, status=False)
+    parts = mjpeg_parts(f"http://127.0.0.1:{port}/stream.mjpg", 3)
+    page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode()
+    assert '<img src="/stream.mjpg"' in page
+    for headers, body in parts:
+        assert headers["content-type"] == "image/jpeg"
+        assert body[:2] == b"\xff\xd8" and body[-2:] == b"\xff\xd9"
+        image = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR)
+        assert image.shape == (240, 320, 3)
+    thread.join(30)
+    summary = _finish(thread, result, halt)
+    assert summary.stopped_by == "frames" and summary.frames_out == 45
+    assert summary.latency_ms_p95 is not None and summary.audio_packets > 0
+    with av.open(str(out)) as container:
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        assert (video.codec_context.name, video.width, video.height) == ("h264", 320, 240)
+        assert audio.codec_context.name == "aac"
+        frames = list(container.decode(video=0))
+        assert len(frames) == 45
+        assert _chroma_spread(frames[-1]) > 0.5  # coloured, not gray
+        times = [f.time for f in frames]
+        assert times == sorted(times) and times[-1] - times[0] > 2.0
+    assert not list(tmp_path.glob(".*"))  # no temporary file left
+
+
+@pytest.mark.parametrize("scheme", ["udp", "rtmp", "rtsp"])
+def test_restream_reaches_a_real_receiver(feed: str, colorizer, scheme: str) -> None:
+    port = free_port(socket.SOCK_DGRAM if scheme == "udp" else socket.SOCK_STREAM)
+    target = {"udp": f"udp://127.0.0.1:{port}", "rtmp": f"rtmp://127.0.0.1:{port}/live/key",
+              "rtsp": f"rtsp://127.0.0.1:{port}/live"}[scheme]
+    receiver = start([sys.executable, str(SERVERS / "receive.py"), target, "--listen"])
+    time.sleep(0.5)  # the listener must be up before the publisher connects (it would retry)
+    thread, result, halt = _background(source=feed, outputs=[target], colorizer=colorizer,
+                                       status=False)
+    try:
+        line = receiver.stdout.readline()  # blocks until the receiver has its frames
+    finally:
+        summary = _finish(thread, result, halt)
+        receiver.wait(5)
+        errors = receiver.stderr.read()
+        stop(receiver)
+    assert line, errors
+    got = json.loads(line)
+    assert got["frames"] == 10 and (got["width"], got["height"]) == (320, 240)
+    assert got["chroma_spread"] > 0.5
+    if scheme != "rtsp":
+        assert got["audio"] == ["aac"]
+    assert summary.frames_out >= 10
+
+
+def test_http_mjpeg_source_from_another_preview(feed: str, colorizer, tmp_path: Path) -> None:
+    """An http:// MJPEG camera, here played by a second run's own preview server."""
+    port = free_port()
+    thread, result, halt = _background(source=feed, serve=f"127.0.0.1:{port}",
+                                       colorizer=colorizer, status=False)
+    try:
+        mjpeg_parts(f"http://127.0.0.1:{port}/stream.mjpg", 1)
+        summary = run_live(f"http://127.0.0.1:{port}/stream.mjpg",
+                           outputs=[str(tmp_path / "relay.mkv")], frames=15,
+                           colorizer=colorizer, temporal="off", status=False)
+    finally:
+        _finish(thread, result, halt)
+    assert summary.frames_out == 15
+    with av.open(str(tmp_path / "relay.mkv")) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 15
+
+
+def test_segments(feed: str, colorizer, tmp_path: Path) -> None:
+    summary = run_live(feed, outputs=[str(tmp_path / "cam.mp4")], segment_seconds=1.0,
+                       frames=50, colorizer=colorizer, status=False)
+    pieces = sorted(tmp_path.glob("cam_*.mp4"))
+    assert summary.frames_out == 50 and len(pieces) >= 2
+    counts = []
+    for piece in pieces:
+        with av.open(str(piece)) as container:
+            counts.append(sum(1 for _ in container.decode(video=0)))
+    assert sum(counts) == 50 and all(counts)
+
+
+def test_command_line_sigterm_finalizes(feed: str, tmp_path: Path) -> None:
+    from servers.helpers import tiny_weights
+
+    weights = tiny_weights(tmp_path / "tiny.safetensors")
+    out = tmp_path / "cam.mp4"
+    cmd = [sys.executable, "-m", "vidcolor.cli", feed, "-o", str(out), "--weights", str(weights),
+           "--engine", "torch", "--device", "cpu", "--size", "64", "--json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 25
+        while not any(p.stat().st_size > 20_000 for p in tmp_path.glob(".cam*")):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no output growing"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    assert '"stopped_by": "signal"' in stdout
+    with av.open(str(out)) as container:
+        assert sum(1 for _ in container.decode(video=0)) > 5

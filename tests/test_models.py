@@ -1,0 +1,89 @@
+"""Architectures, registry and model files."""
+
+import json
+
+import pytest
+import torch
+
+from vidcolor.models import (
+    ARCHITECTURES,
+    MissingWeightsError,
+    build_model,
+    default_weights_path,
+    load_model,
+    read_config,
+    save_model,
+)
+
+TINY = {"arch": "plain_unet", "num_bins": 12, "channels": [4, 8, 8]}
+
+
+@pytest.mark.parametrize("config", [TINY, {"arch": "effnet_lite0_unet", "num_bins": 20}])
+def test_contract_l_in_ab_out_same_size(config):
+    model = build_model(config).eval()
+    with torch.inference_mode():
+        ab = model(torch.rand(2, 1, 64, 96) * 100)
+    assert ab.shape == (2, 2, 64, 96)
+    assert torch.isfinite(ab).all()
+
+
+def test_decode_is_the_annealed_mean_of_bin_centres():
+    model = build_model(TINY).eval()
+    model.head.bin_centers.copy_(torch.linspace(-50, 50, 12)[:, None].repeat(1, 2))
+    with torch.no_grad():
+        model.head.classifier.weight.zero_()
+        model.head.classifier.bias.fill_(-30)
+        model.head.classifier.bias[11] = 30  # all mass on the (50, 50) bin
+        ab = model(torch.full((1, 1, 32, 32), 50.0))
+    torch.testing.assert_close(ab, torch.full_like(ab, 50.0), atol=1e-3, rtol=0)
+    model.head.chroma_gain = 0.5
+    with torch.no_grad():
+        assert model(torch.full((1, 1, 32, 32), 50.0)).mean().item() == pytest.approx(25, abs=1e-3)
+
+
+def test_unknown_architecture_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown architecture 'nope'"):
+        build_model({"arch": "nope"})
+    assert {"plain_unet", "effnet_lite0_unet"} <= set(ARCHITECTURES)
+
+
+def test_save_load_round_trip_is_exact(tmp_path):
+    model = build_model(TINY).eval()
+    path = save_model(model, TINY, tmp_path / "m.safetensors", extra={"step": 3})
+    assert read_config(path) == TINY
+    loaded = load_model(path)
+    x = torch.rand(1, 1, 32, 64) * 100
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), model(x))
+    assert not loaded.training
+
+
+def test_model_files_are_safetensors_not_pickles(tmp_path):
+    path = save_model(build_model(TINY), TINY, tmp_path / "m.safetensors")
+    header_len = int.from_bytes(path.read_bytes()[:8], "little")
+    header = json.loads(path.read_bytes()[8:8 + header_len])
+    assert json.loads(header["__metadata__"]["config"]) == TINY
+
+
+def test_missing_or_bad_weights_say_what_to_do(tmp_path):
+    with pytest.raises(MissingWeightsError, match="--weights"):
+        load_model(tmp_path / "absent.safetensors")
+    bad = tmp_path / "bad.safetensors"
+    bad.write_text("not a model")
+    with pytest.raises(MissingWeightsError, match="cannot read"):
+        load_model(bad)
+
+
+def test_weights_env_overrides_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDCOLOR_WEIGHTS", str(tmp_path / "x.safetensors"))
+    assert default_weights_path() == tmp_path / "x.safetensors"
+
+
+def test_shipped_default_model_loads_and_is_small():
+    path = default_weights_path()
+    assert path.is_file(), f"the shipped model is missing: {path}"
+    assert path.stat().st_size < 40e6
+    model = load_model()
+    assert read_config(path)["arch"] == "effnet_lite0_unet"
+    with torch.inference_mode():
+        assert model(torch.full((1, 1, 64, 64), 60.0)).shape == (1, 2, 64, 64)

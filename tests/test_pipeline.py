@@ -1,0 +1,188 @@
+"""The streaming pipeline end to end on generated clips: timing, sound and luma survive."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+from test_pipeline_support import (  # noqa: F401  (fixtures)
+    cli_env,
+    colorizer_fixture,
+    leftovers,
+    luma_planes,
+    psnr,
+    tiny_weights_fixture,
+)
+
+from vidcolor.pipeline import STAGES, colorize_video
+
+
+def test_default_encode_keeps_frames_timestamps_audio_and_luma(
+    tmp_path, make_clip, packet_digest, video_pts, colorizer
+):
+    src = make_clip(tmp_path / "in.mp4", frames=30, size=(160, 96))
+    dst = tmp_path / "out.mp4"
+    stats = colorize_video(src, dst, colorizer=colorizer)
+
+    assert stats.frames == 30
+    assert video_pts(dst) == video_pts(src)
+    assert packet_digest(dst, "audio") == packet_digest(src, "audio")
+    assert stats.packets_copied == packet_digest(src, "audio")[0]
+    assert min(psnr(a, b) for a, b in zip(luma_planes(src), luma_planes(dst), strict=True)) >= 40
+    summary = stats.to_dict()
+    assert set(summary["ms_per_frame"]) == set(STAGES)
+    assert summary["corrupt_frames_skipped"] == 0 and summary["output"] == str(dst)
+    assert leftovers(tmp_path, {"in.mp4", "out.mp4"}) == []
+
+
+@pytest.mark.parametrize(
+    ("suffix", "codec", "crf"), [(".mkv", "ffv1", None), (".mp4", "libx264", 0)]
+)
+def test_luma_is_bit_exact_when_lossless(tmp_path, make_clip, colorizer, suffix, codec, crf):
+    src = make_clip(tmp_path / f"in{suffix}", frames=12, size=(96, 64))
+    dst = tmp_path / f"out{suffix}"
+    colorize_video(src, dst, colorizer=colorizer, codec=codec, crf=crf)
+    src_y, dst_y = luma_planes(src), luma_planes(dst)
+    assert len(src_y) == len(dst_y) == 12
+    for a, b in zip(src_y, dst_y, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_output_has_chroma(tmp_path, make_clip, colorizer):
+    """The frames carry the model's chroma, not the input's and not neutral gray."""
+    src = make_clip(tmp_path / "in.mkv", frames=4, size=(96, 64))
+    dst = tmp_path / "out.mkv"
+    colorize_video(src, dst, colorizer=colorizer, codec="ffv1", temporal="off")
+    with av.open(str(dst)) as out:
+        frame = next(out.decode(video=0))
+    cb = np.frombuffer(memoryview(frame.planes[1]), np.uint8)
+    assert np.abs(cb.astype(int) - 128).max() > 0
+
+
+def test_vfr_rotation_and_subtitles_are_kept(
+    tmp_path, make_clip, packet_digest, video_pts, colorizer
+):
+    src = make_clip(tmp_path / "in.mkv", frames=18, vfr=True, rotation=90, subtitles=True)
+    dst = tmp_path / "out.mkv"
+    colorize_video(src, dst, colorizer=colorizer, temporal="bidirectional")
+    assert video_pts(dst) == video_pts(src)
+    gaps = {b - a for a, b in zip(video_pts(dst), video_pts(dst)[1:], strict=False)}
+    assert len(gaps) > 1  # still variable
+    assert packet_digest(dst, "subtitle") == packet_digest(src, "subtitle")
+    assert packet_digest(dst, "audio") == packet_digest(src, "audio")
+    with av.open(str(dst)) as out:
+        assert next(out.decode(video=0)).rotation == 90
+
+
+@pytest.mark.parametrize(("frames", "duration", "expected"), [(7, None, 7), (None, 0.5, 12)])
+def test_frames_and_duration_limits(tmp_path, make_clip, video_pts, colorizer, frames,
+                                    duration, expected):
+    src = make_clip(tmp_path / "in.mp4", frames=30, fps=24)
+    dst = tmp_path / "out.mp4"
+    stats = colorize_video(src, dst, colorizer=colorizer, frames=frames, duration=duration)
+    assert stats.frames == expected
+    assert video_pts(dst) == video_pts(src)[:expected]
+    assert max(video_pts(dst)) < Fraction(1, 1) * expected / 24 + Fraction(1, 24)
+
+
+def _fail_on_call(n: int, real):
+    """``real``, except that its n-th call raises."""
+    calls = 0
+
+    def wrapper(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == n:
+            raise RuntimeError("stage exploded")
+        return real(*args, **kwargs)
+
+    return wrapper
+
+
+@pytest.mark.parametrize("stage", ["decode", "infer", "encode"])
+def test_a_failing_stage_raises_and_leaves_nothing(tmp_path, make_clip, colorizer, monkeypatch,
+                                                   stage):
+    import vidcolor.pipeline as pipeline
+
+    if stage == "decode":
+        monkeypatch.setattr(pipeline, "split_luma", _fail_on_call(5, pipeline.split_luma))
+    elif stage == "infer":
+        monkeypatch.setattr(colorizer, "infer", _fail_on_call(2, colorizer.infer))
+    else:
+        write = pipeline.VideoWriter.write_frame
+        monkeypatch.setattr(pipeline.VideoWriter, "write_frame", _fail_on_call(3, write))
+    src = make_clip(tmp_path / "in.mp4", frames=30)
+    before = threading.active_count()
+    with pytest.raises(RuntimeError, match="stage exploded"):
+        colorize_video(src, tmp_path / "out.mp4", colorizer=colorizer, batch=2)
+    assert threading.active_count() == before
+    assert leftovers(tmp_path, {"in.mp4"}) == []
+
+
+def test_memory_stays_bounded_in_flight(tmp_path, make_clip, colorizer, monkeypatch):
+    """However long the input, only a few batches of frames are alive at once."""
+    import vidcolor.pipeline as pipeline
+
+    alive, peak = 0, 0
+    lock = threading.Lock()
+    real_split = pipeline.split_luma
+
+    def counting_split(frame):
+        nonlocal alive, peak
+        with lock:
+            alive += 1
+            peak = max(peak, alive)
+        return real_split(frame)
+
+    class CountingWriter(pipeline.VideoWriter):
+        def write_frame(self, frame):
+            nonlocal alive
+            with lock:
+                alive -= 1
+            super().write_frame(frame)
+
+    monkeypatch.setattr(pipeline, "split_luma", counting_split)
+    monkeypatch.setattr(pipeline, "VideoWriter", CountingWriter)
+    src = make_clip(tmp_path / "in.mp4", frames=120, size=(64, 64), audio=True)
+    colorize_video(src, tmp_path / "out.mp4", colorizer=colorizer, batch=2)
+    assert peak <= 3 * (2 * 2 + 8) + 4  # two queues, a batch and a little slack
+
+
+def test_real_clip_with_sound(tmp_path, shared_videos, packet_digest, video_pts, colorizer):
+    src = shared_videos / "propainter_clips__test-sample0.mp4"
+    if not src.exists():
+        pytest.skip(f"{src.name} not in the shared clips")
+    dst = tmp_path / "out.mp4"
+    stats = colorize_video(src, dst, colorizer=colorizer)
+    assert stats.frames == len(video_pts(src))
+    assert video_pts(dst) == video_pts(src)
+    assert packet_digest(dst, "audio") == packet_digest(src, "audio")
+    assert min(psnr(a, b) for a, b in zip(luma_planes(src), luma_planes(dst), strict=True)) >= 40
+
+
+def _peak_rss_mb(src, dst, weights) -> float:
+    """Peak RSS of a fresh process that colorizes ``src`` through the CLI's main()."""
+    code = (
+        "import resource, sys; from vidcolor.cli import main; "
+        "assert main(sys.argv[1:]) == 0; "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    )
+    args = [str(src), "-o", str(dst), "--weights", str(weights), "-q", "--engine", "torch",
+            "--size", "64"]
+    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                            env=cli_env(), timeout=240, check=True)
+    return float(result.stdout.split()[-1])
+
+
+def test_peak_rss_does_not_grow_with_length(tmp_path, make_clip, tiny_weights):
+    short = make_clip(tmp_path / "short.mp4", frames=40, size=(320, 240))
+    long = make_clip(tmp_path / "long.mp4", frames=400, size=(320, 240))
+    rss_short = _peak_rss_mb(short, tmp_path / "s.mp4", tiny_weights)
+    rss_long = _peak_rss_mb(long, tmp_path / "l.mp4", tiny_weights)
+    # keeping every frame of the long clip would add > 60 MB
+    assert rss_long - rss_short < 25, (rss_short, rss_long)

@@ -1,0 +1,42 @@
+"""Sanity of the temporal metrics: zero for still identical frames, larger for flicker."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from training.temporal_metrics import cdc, reference_motion, warp_error
+
+
+def frames(count: int, shift: int = 0, seed: int = 0) -> np.ndarray:
+    """RGB float frames of a smooth random image, translating ``shift`` px per frame."""
+    rng = np.random.default_rng(seed)
+    base = rng.random((12, 20, 3)).astype(np.float32)
+    big = np.kron(base, np.ones((8, 8, 1), np.float32))  # 96 x 160, blocky texture
+    return np.stack([np.roll(big, t * shift, axis=1) for t in range(count)])
+
+
+def test_identical_frames_score_zero() -> None:
+    still = frames(6)
+    assert warp_error(still, reference_motion(still)) == 0.0
+    assert cdc(still) == 0.0
+
+
+def test_moving_content_is_followed_by_the_flow() -> None:
+    moving = frames(6, shift=3)
+    assert warp_error(moving, reference_motion(moving)) < 1e-3
+    assert cdc(moving) < 1e-3  # a roll keeps the colour distribution
+
+
+def test_flicker_raises_both_metrics() -> None:
+    still = frames(8)
+    flicker = still.copy()
+    flicker[1::2, ..., 0] = np.clip(flicker[1::2, ..., 0] + 0.3, 0, 1)
+    motion = reference_motion(still)
+    assert warp_error(flicker, motion) > 0.01
+    assert cdc(flicker) > 0.01
+
+
+def test_uint8_and_float_agree() -> None:
+    moving = frames(5, shift=2, seed=3)
+    as_uint8 = np.rint(moving * 255).astype(np.uint8)
+    assert abs(cdc(as_uint8) - cdc(as_uint8 / np.float32(255))) < 1e-9

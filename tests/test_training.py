@@ -1,0 +1,145 @@
+"""training/: datasets, degradations, bins, loss, metrics, and the train/export/evaluate CLIs."""
+
+import json
+import pickle
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from skimage import data
+
+from training import bins, degrade, export, metrics, train
+from training import data as tdata
+from training import evaluate as tevaluate
+from vidcolor.color import rgb_to_lab
+from vidcolor.models import load_model, read_config
+
+TINY_CONFIG = json.dumps({"arch": "plain_unet", "channels": [4, 8, 8]})
+
+
+@pytest.fixture
+def photo_dir(tmp_path):
+    folder = tmp_path / "photos" / "nested"
+    folder.mkdir(parents=True)
+    for name, img in [("astronaut", data.astronaut()), ("coffee", data.coffee()),
+                      ("chelsea", data.chelsea())]:
+        cv2.imwrite(str(folder / f"{name}.jpg"), cv2.cvtColor(img[::3, ::3], cv2.COLOR_RGB2BGR))
+    (folder / "notes.txt").write_text("not an image")
+    return tmp_path / "photos"
+
+
+def write_cifar_batch(folder, count=5):
+    """A batch file in CIFAR-10's exact python format: a pickled dict of bytes keys."""
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    batch = {b"batch_label": b"training batch 1 of 5",
+             b"labels": list(rng.integers(0, 10, count)),
+             b"data": rng.integers(0, 256, (count, 3072), dtype=np.uint8),
+             b"filenames": [f"img{i}.png".encode() for i in range(count)]}
+    with open(folder / "data_batch_1", "wb") as handle:
+        pickle.dump(batch, handle, protocol=2)
+    return batch
+
+
+def test_image_folder_is_recursive_and_yields_lab_pairs(photo_dir):
+    images = tdata.load_images([photo_dir], short=80)
+    assert len(images) == 3 and all(min(i.shape[:2]) == 80 for i in images)
+    dataset = tdata.CropDataset(images, crop=64, degrade_p=0)
+    lightness, ab = dataset[0]
+    assert lightness.shape == (1, 64, 64) and ab.shape == (2, 64, 64)
+    assert lightness.min() >= 0 and lightness.max() <= 100
+
+
+def test_cifar10_batches_in_their_own_format(tmp_path):
+    batch = write_cifar_batch(tmp_path / "cifar-10-batches-py")
+    images = tdata.cifar10_images(tmp_path / "cifar-10-batches-py")
+    assert len(images) == 5 and images[0].shape == (32, 32, 3)
+    first = batch[b"data"][0]
+    assert images[0][0, 0].tolist() == [first[0], first[1024], first[2048]]
+    loaded = tdata.load_images([tmp_path / "cifar-10-batches-py"], short=40)
+    assert len(loaded) == 5 and loaded[0].shape == (40, 40, 3)
+
+
+def test_video_frames_are_sampled_across_the_clip(tmp_path, make_clip):
+    clip = make_clip(tmp_path / "clip.mp4", frames=30, audio=False)
+    frames = tdata.video_frames(clip, 4)
+    assert len(frames) == 4 and frames[0].shape == (96, 160, 3)
+    assert not np.array_equal(frames[0], frames[-1])
+
+
+def test_lab_pair_uses_the_one_colour_definition():
+    rgb = data.coffee()[:32, :32]
+    lightness, ab = tdata.to_lab_pair(rgb)
+    expected = rgb_to_lab(rgb.astype(np.float32) / 255, dim=-1)
+    np.testing.assert_allclose(lightness[0].numpy(), expected[..., 0], atol=1e-4)
+    np.testing.assert_allclose(ab.permute(1, 2, 0).numpy(), expected[..., 1:], atol=1e-4)
+
+
+def test_degradations_touch_only_lightness_and_stay_in_range():
+    rng = np.random.default_rng(1)
+    lightness = np.tile(np.linspace(0, 100, 64, dtype=np.float32), (64, 1))
+    for fn in degrade.DEGRADATIONS:
+        out = fn(lightness, rng)
+        assert out.shape == lightness.shape and not np.allclose(out, lightness)
+    assert degrade.degrade(lightness, rng, p=2.0).max() <= 100
+    dataset = tdata.CropDataset([data.coffee()[::4, ::4]], crop=64, degrade_p=2.0, seed=3)
+    clean = tdata.CropDataset([data.coffee()[::4, ::4]], crop=64, degrade_p=0.0, seed=3)
+    (l1, ab1), (l2, ab2) = dataset[0], clean[0]
+    torch.testing.assert_close(ab1, ab2)
+    assert not torch.allclose(l1, l2)
+
+
+def test_bins_prior_and_soft_targets():
+    rng = np.random.default_rng(0)
+    ab = torch.from_numpy(rng.normal(0, 20, (5000, 2))).float()
+    centers, prior = bins.fit_bins(ab)
+    assert len(centers) == len(prior) and prior.sum() == pytest.approx(1, abs=1e-5)
+    weights = bins.rebalance_weights(prior, 0.5)
+    assert (prior * weights).sum() == pytest.approx(1, abs=1e-4)
+    assert weights[prior.argmin()] > weights[prior.argmax()]
+    assert torch.allclose(bins.rebalance_weights(prior, 1.0), torch.ones_like(prior))
+    idx, soft = bins.soft_targets(torch.zeros(1, 2, 3, 3), centers)
+    assert torch.allclose(soft.sum(1), torch.ones(1, 3, 3))
+    assert centers[idx[0, soft[0, :, 0, 0].argmax(), 0, 0]].abs().sum() == 0
+
+
+def test_metrics_on_known_cases():
+    rgb = data.astronaut()[::4, ::4]
+    assert metrics.psnr(rgb, rgb) == float("inf")
+    assert metrics.ab_auc(rgb, rgb) == pytest.approx(1.0)
+    gray = np.repeat(rgb.mean(2, keepdims=True).astype(np.uint8), 3, 2)
+    assert metrics.colourfulness(gray) == pytest.approx(0, abs=1e-9)
+    assert metrics.colourfulness(rgb) > 20
+    noisy = np.clip(rgb.astype(int) + 10, 0, 255).astype(np.uint8)
+    assert 25 < metrics.psnr(noisy, rgb) < 30
+    summary = metrics.summarize([metrics.score_image(gray, rgb)])
+    assert summary["colourfulness_ratio"] == pytest.approx(0, abs=1e-6)
+    assert 0.5 < summary["auc"] < 1
+
+
+def test_train_resume_export_evaluate_end_to_end(tmp_path, photo_dir):
+    run = tmp_path / "run"
+    common = ["--data", str(photo_dir), "--out", str(run), "--config", TINY_CONFIG,
+              "--batch", "2", "--crop", "64", "--checkpoint-every", "2"]
+    train.main([*common, "--steps", "3"])
+    first = torch.load(run / "last.pt", weights_only=True)
+    assert first["step"] == 3
+    train.main([*common, "--steps", "5", "--resume"])
+    second = torch.load(run / "last.pt", weights_only=True)
+    assert second["step"] == 5
+    torch.testing.assert_close(first["centers"], second["centers"])
+
+    weights = tmp_path / "model.safetensors"
+    export.main(["--checkpoint", str(run / "last.pt"), "--out", str(weights), "--gain", "1.2"])
+    config = read_config(weights)
+    assert config["chroma_gain"] == 1.2 and config["num_bins"] == len(second["centers"])
+    assert load_model(weights).head.chroma_gain == 1.2
+
+    out_json, grid = tmp_path / "eval.json", tmp_path / "grid.png"
+    tevaluate.main(["--weights", str(weights), "--data", str(photo_dir), "--size", "64",
+                    "--json", str(out_json), "--grid", str(grid), "--grid-count", "2"])
+    results = json.loads(out_json.read_text())["results"][str(photo_dir)]
+    assert results["gray"]["colourfulness_ratio"] < 0.01
+    assert results["model"]["images"] == results["gray"]["images"] == 3
+    assert cv2.imread(str(grid)).shape[0] > 100

@@ -1,0 +1,98 @@
+"""Evaluate a model on colour photos: ``python -m training.evaluate --weights W --data DIR``.
+
+Prints PSNR, SSIM, AuC, colourfulness and its ratio to the ground truth for
+the model and, beside it, for the gray output (a = b = 0), writes them as JSON
+and writes a grid image (gray | ours | ground truth) for a person to look at.
+``--temperature`` and ``--gain`` override the decode of the model file, to
+calibrate it before export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from vidcolor.colorizer import Colorizer
+from vidcolor.engines.torch_engine import TorchEngine
+from vidcolor.models import load_model
+
+from .validate import gray_of, photos, score_folder
+
+METRICS = ("psnr", "ssim", "auc", "colourfulness_ratio", "mean_ab_a", "mean_ab_b")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__)
+    p.add_argument("--weights", help="model file (.safetensors); default: the shipped model")
+    p.add_argument("--data", nargs="+", required=True, help="folders of colour photos")
+    p.add_argument("--size", type=int, default=256, help="short side the network sees")
+    p.add_argument("--temperature", type=float, help="override the annealed-mean temperature")
+    p.add_argument("--gain", type=float, help="override the chroma gain")
+    p.add_argument("--limit", type=int, help="score at most this many photos per folder")
+    p.add_argument("--no-ssim", action="store_true", help="skip SSIM (the slow metric)")
+    p.add_argument("--json", help="write the results here")
+    p.add_argument("--grid", help="write a gray | ours | truth grid image here (PNG/JPEG)")
+    p.add_argument("--grid-count", type=int, default=12)
+    return p.parse_args(argv)
+
+
+def make_grid(colorizer: Colorizer, folder: str | Path, count: int, height: int = 192) -> np.ndarray:
+    """Rows of gray | ours | ground truth at a common height, as RGB."""
+    rows = []
+    for _, rgb in photos(folder, count):
+        gray = gray_of(rgb)
+        cells = [gray, colorizer.colorize_rgb(gray), rgb]
+        width = round(rgb.shape[1] * height / rgb.shape[0])
+        rows.append(np.concatenate([cv2.resize(c, (width, height), interpolation=cv2.INTER_AREA)
+                                    for c in cells], 1))
+    width = max(r.shape[1] for r in rows)
+    return np.concatenate([np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)),
+                                  constant_values=255) for r in rows], 0)
+
+
+def results_table(results: dict[str, dict[str, dict[str, float]]]) -> Table:
+    table = Table(title="colour quality (gray row = a = b = 0, the do-nothing baseline)")
+    table.add_column("set")
+    table.add_column("output")
+    for metric in METRICS:
+        table.add_column(metric, justify="right")
+    for folder, result in results.items():
+        for name in ("gray", "model"):
+            row = result[name]
+            table.add_row(Path(folder).name, name, *(f"{row[m]:.3f}" for m in METRICS))
+    return table
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    model = load_model(args.weights)
+    if args.temperature is not None:
+        model.head.temperature = args.temperature
+    if args.gain is not None:
+        model.head.chroma_gain = args.gain
+    colorizer = Colorizer(TorchEngine(model, "cpu"), size=args.size)
+    results = {folder: score_folder(colorizer, folder, args.limit, with_ssim=not args.no_ssim)
+               for folder in args.data}
+    Console(width=160).print(results_table(results))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        payload = {"weights": str(args.weights or "default"), "size": args.size,
+                   "temperature": model.head.temperature, "gain": model.head.chroma_gain,
+                   "results": results}
+        Path(args.json).write_text(json.dumps(payload, indent=2))
+    if args.grid:
+        grid = np.concatenate([make_grid(colorizer, folder, args.grid_count) for folder in args.data], 0)
+        Path(args.grid).parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(args.grid, cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+        print(f"grid: {args.grid}")
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""From a frame's luma to its new chroma, and from a gray still to a colour one.
+
+The network sees only lightness at its own small resolution and predicts ab
+there. For video, ab is turned into Cb/Cr at that resolution and only the
+chroma planes are resized to the frame's chroma size: the frame keeps its own
+luma plane, so detail and brightness are exactly the input's, and no
+full-resolution float RGB is ever built. For stills, the image's own full
+resolution L* is kept and only ab is upsampled.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+import torch
+
+from .color import lab_to_rgb, luma_to_lightness, rgb_to_lab, rgb_to_ycbcr
+
+if TYPE_CHECKING:
+    from .engines.base import Engine
+
+MULTIPLE = 32  # the network downsamples five times
+
+
+def _round_to(value: float, multiple: int = MULTIPLE) -> int:
+    return max(multiple, int(math.floor(value / multiple + 0.5)) * multiple)
+
+
+class Colorizer:
+    """Predicts chroma for gray frames with an inference engine.
+
+    ``size`` is the short side (in pixels, rounded to a multiple of 32) at
+    which the network sees each frame; the aspect ratio is kept.
+    """
+
+    def __init__(self, engine: Engine | None = None, *, weights: str | None = None,
+                 engine_name: str = "auto", device: str = "auto", size: int = 256) -> None:
+        if engine is None:
+            from .engines import create_engine
+
+            engine = create_engine(engine_name, device, weights=weights)
+        self.engine = engine
+        self.size = size
+
+    def model_size(self, height: int, width: int) -> tuple[int, int]:
+        scale = self.size / min(height, width)
+        return _round_to(height * scale), _round_to(width * scale)
+
+    def lightness_small(self, luma: np.ndarray, full_range: bool) -> np.ndarray:
+        """uint8 luma plane [H, W] -> L [mh, mw] float32, as the network wants it."""
+        mh, mw = self.model_size(*luma.shape)
+        small = cv2.resize(luma, (mw, mh), interpolation=cv2.INTER_AREA)
+        return luma_to_lightness(small, full_range)
+
+    def infer(self, lightness: np.ndarray | torch.Tensor) -> np.ndarray:
+        """L [B, 1, mh, mw] -> ab [B, 2, mh, mw] float32 on the CPU."""
+        batch = torch.as_tensor(lightness, dtype=torch.float32)
+        return self.engine.infer(batch).float().cpu().numpy()
+
+    def chroma_planes(self, ab: np.ndarray, lightness: np.ndarray, chroma_hw: tuple[int, int],
+                      matrix: str, full_range: bool) -> tuple[np.ndarray, np.ndarray]:
+        """ab [2, mh, mw] with its L [mh, mw] -> (Cb, Cr) uint8 planes of size ``chroma_hw``."""
+        lab = np.concatenate((lightness[None], ab), 0)
+        ycc = rgb_to_ycbcr(lab_to_rgb(lab), matrix, full_range)
+        h, w = chroma_hw
+        planes = []
+        for channel in (1, 2):
+            plane = cv2.resize(ycc[channel], (w, h), interpolation=cv2.INTER_LINEAR)
+            planes.append(np.clip(plane + 0.5, 0, 255).astype(np.uint8))
+        return planes[0], planes[1]
+
+    def predict_ab(self, lightness: np.ndarray) -> np.ndarray:
+        """Full-resolution L [H, W] -> ab [2, mh, mw] at the network's resolution."""
+        mh, mw = self.model_size(*lightness.shape)
+        small = cv2.resize(lightness, (mw, mh), interpolation=cv2.INTER_AREA)
+        return self.infer(small[None, None])[0]
+
+    def colorize_rgb(self, image: np.ndarray) -> np.ndarray:
+        """uint8 RGB (or gray) still -> uint8 RGB; its own L* is kept, its chroma replaced."""
+        if image.ndim == 2:
+            image = np.repeat(image[..., None], 3, axis=2)
+        lightness = rgb_to_lab(image[..., :3].astype(np.float32) / 255, dim=-1)[..., 0]
+        ab = self.predict_ab(lightness)
+        h, w = lightness.shape
+        ab_full = np.stack([cv2.resize(c, (w, h), interpolation=cv2.INTER_LINEAR) for c in ab])
+        lab = np.concatenate((lightness[None], ab_full), 0)
+        rgb = lab_to_rgb(lab).transpose(1, 2, 0)
+        return np.clip(rgb * 255 + 0.5, 0, 255).astype(np.uint8)

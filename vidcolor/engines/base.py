@@ -1,0 +1,56 @@
+"""The one interface every inference back end implements, and the checks they share."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import torch
+
+PRECISIONS: dict[str, torch.dtype] = {
+    "fp32": torch.float32,
+    "fp16": torch.float16,
+    "bf16": torch.bfloat16,
+}
+
+
+class EngineUnavailableError(ValueError):
+    """The requested engine or device cannot run here (package missing, no CUDA, ...)."""
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """Maps lightness to chroma: ``infer(L [B,1,H,W] float32, 0..100) -> ab [B,2,H,W] float32``.
+
+    ``device`` is where ``infer`` returns its result (and where inputs are best placed);
+    ``dtype`` is the precision the network computes in; ``reason`` says why it was chosen.
+    """
+
+    name: str
+    device: torch.device
+    dtype: torch.dtype
+    reason: str
+
+    def infer(self, L: torch.Tensor) -> torch.Tensor: ...
+
+
+def precision_dtype(precision: str) -> torch.dtype:
+    """``"fp32" | "fp16" | "bf16"`` -> torch dtype; anything else is a one-line ValueError."""
+    try:
+        return PRECISIONS[precision]
+    except KeyError:
+        raise ValueError(
+            f"unknown precision {precision!r}; expected one of {', '.join(PRECISIONS)}"
+        ) from None
+
+
+def precision_name(dtype: torch.dtype) -> str:
+    """Inverse of :func:`precision_dtype`, for keys, logs and reports."""
+    return next(name for name, value in PRECISIONS.items() if value == dtype)
+
+
+def check_input(L: torch.Tensor) -> None:
+    """Reject shapes the network cannot take, with a message that names the shape."""
+    if L.ndim != 4 or L.shape[1] != 1:
+        raise ValueError(f"expected L shaped [B,1,H,W], got {tuple(L.shape)}")
+    if L.shape[2] % 32 or L.shape[3] % 32:
+        raise ValueError(f"L height and width must be multiples of 32, got {tuple(L.shape[2:])}")

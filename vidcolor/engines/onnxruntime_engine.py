@@ -1,0 +1,58 @@
+"""ONNX Runtime back end: the default on machines without a CUDA GPU.
+
+Threads are tuned for a pipeline, not for a benchmark: one inter-op thread, a bounded number of
+intra-op threads, and no spin-waiting, so that the decoder and encoder threads that share the
+CPU are not starved by workers busy-waiting for the next layer.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from vidcolor.engines.base import check_input
+
+
+def default_threads() -> int:
+    """All usable cores but one, which the decoder and encoder threads need.
+
+    On the shared 2-core machine one intra-op thread beat two both model-only and inside the
+    pipeline (benchmarks/results/cpu-2core-*): a second worker mostly waits for a core.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) - 1)
+
+
+class OnnxRuntimeEngine:
+    """Runs an ONNX file (FP32, dynamic shapes) with ONNX Runtime's CPU provider."""
+
+    name = "onnxruntime"
+    reason = "requested explicitly"
+    device = torch.device("cpu")
+    dtype = torch.float32
+
+    def __init__(self, onnx_path: str | os.PathLike, *, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.intra_op_num_threads = threads or default_threads()
+        options.inter_op_num_threads = 1
+        # Spinning workers were slower here (up to 1.5x per frame): they burn the cores others need.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.threads = options.intra_op_num_threads
+        self.path = Path(onnx_path)
+        self._session = ort.InferenceSession(
+            str(self.path), options, providers=["CPUExecutionProvider"]
+        )
+        self._input = self._session.get_inputs()[0].name
+        self._output = self._session.get_outputs()[0].name
+
+    def infer(self, L: torch.Tensor) -> torch.Tensor:
+        check_input(L)
+        x = L.detach().to("cpu", torch.float32).contiguous().numpy()
+        (ab,) = self._session.run([self._output], {self._input: x})
+        return torch.from_numpy(ab)

@@ -1,0 +1,64 @@
+"""Destinations checked up front and written through a hidden sibling file.
+
+A finished output appears at its final path in one ``os.replace``; an interrupted or failed
+one never does. The temporary file keeps the destination's extension because FFmpeg and
+OpenCV choose the container or image format from it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from .errors import OutputError
+
+
+def temp_path(dst: Path) -> Path:
+    """A hidden, unique sibling of ``dst`` with the same extension."""
+    return dst.with_name(f".{dst.stem}.{secrets.token_hex(4)}.tmp{dst.suffix}")
+
+
+def partial_path(dst: str | os.PathLike[str]) -> Path:
+    """Where an interrupted output is kept: ``<stem>.partial<ext>`` beside ``dst``."""
+    dst = Path(dst)
+    return dst.with_name(f"{dst.stem}.partial{dst.suffix}")
+
+
+def check_destination(
+    dst: str | os.PathLike[str],
+    src: str | os.PathLike[str] | None = None,
+    *,
+    overwrite: bool = False,
+) -> Path:
+    """Resolve ``dst`` and refuse it when it is the input, exists, or cannot be written."""
+    dst = Path(dst).expanduser().resolve()
+    if src is not None and _same_file(Path(src), dst):
+        raise OutputError(f"refusing to overwrite the input {src}")
+    if dst.is_dir():
+        raise OutputError(f"output {dst} is a directory")
+    if dst.exists() and not overwrite:
+        raise OutputError(f"output {dst} already exists (use -y to overwrite)")
+    if not dst.parent.is_dir():
+        raise OutputError(f"output folder {dst.parent} does not exist")
+    if not os.access(dst.parent, os.W_OK):
+        raise OutputError(f"output folder {dst.parent} is not writable")
+    return dst
+
+
+def commit(tmp: Path, dst: Path) -> Path:
+    """Move a complete temporary file into place."""
+    os.replace(tmp, dst)
+    return dst
+
+
+def discard(tmp: Path) -> None:
+    """Remove a temporary file if it was ever created."""
+    tmp.unlink(missing_ok=True)
+
+
+def _same_file(src: Path, dst: Path) -> bool:
+    try:
+        return src.expanduser().resolve() == dst or (dst.exists() and os.path.samefile(src, dst))
+    except OSError:
+        return False

@@ -1,0 +1,149 @@
+"""Audio and subtitle streams carried into the output.
+
+Stream copy is the rule: the same packet bytes with the same timestamps. Only when the output
+container cannot hold a codec is that one stream transcoded (audio to AAC, or the container's
+own audio codec; text subtitles to the container's text format), or, failing that, dropped.
+The caller gets one warning line per such stream.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+
+_AUDIO_FALLBACKS = ("aac", "libopus")
+_TEXT_SUB_FALLBACKS = ("mov_text", "ass", "webvtt", "subrip")
+# Per-file statistics that would be wrong after re-muxing (Matroska writes them itself).
+_STALE_TAGS = ("encoder", "duration", "number_of_", "bps", "_statistics")
+# FFmpeg's default layouts by channel count, for inputs (AVI, WAV) that name none.
+_DEFAULT_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "4.0", 5: "5.0", 6: "5.1", 8: "7.1"}
+_MOV_TEXT_END = b"\x00\x00"  # a tx3g sample with no text
+
+
+class Carried:
+    """One input stream's route into the output: ``write(packet)``, then ``flush()``."""
+
+    def __init__(self, output: av.container.OutputContainer, out: av.stream.Stream) -> None:
+        self.output = output
+        self.out = out
+
+    def write(self, packet: av.Packet) -> None:
+        packet.stream = self.out
+        self.output.mux(packet)
+
+    def flush(self) -> None:
+        """Copied streams hold nothing back."""
+
+
+class MovTextCopy(Carried):
+    """mov_text into MP4/MOV: the muxer writes its own empty "subtitle end" samples.
+
+    Copying the input's end samples as well would double them, so only real events pass.
+    """
+
+    def write(self, packet: av.Packet) -> None:
+        if bytes(packet) != _MOV_TEXT_END:
+            super().write(packet)
+
+
+class AudioTranscode(Carried):
+    """Decode with the input's decoder, re-encode with ``out``'s encoder."""
+
+    def __init__(self, output, out, template: av.AudioStream) -> None:
+        super().__init__(output, out)
+        self.template = template
+
+    def write(self, packet: av.Packet) -> None:
+        for frame in self.template.decode(packet):
+            self.output.mux(self.out.encode(frame))
+
+    def flush(self) -> None:
+        self.output.mux(self.out.encode(None))
+
+
+class SubtitleTranscode(Carried):
+    """Re-encode each text subtitle event, keeping the input packet's timing."""
+
+    def __init__(self, output, out, template: av.stream.Stream) -> None:
+        super().__init__(output, out)
+        self.template = template
+
+    def write(self, packet: av.Packet) -> None:
+        subtitles = self.template.codec_context.decode2(packet)
+        if not subtitles:
+            return
+        encoded = self.out.codec_context.encode_subtitle(subtitles)
+        encoded.stream = self.out
+        encoded.time_base = packet.time_base
+        encoded.pts, encoded.dts, encoded.duration = packet.pts, packet.dts, packet.duration
+        self.output.mux(encoded)
+
+
+def carry(
+    output: av.container.OutputContainer, template: av.stream.Stream
+) -> tuple[Carried | None, str | None]:
+    """Add ``template``'s stream to ``output``; returns its route and a warning, if any."""
+    try:
+        out = output.add_stream_from_template(template)
+    except ValueError:
+        route = None
+    else:
+        mov_text = template.codec_context.name == "mov_text"  # only MP4/MOV take it
+        route = (MovTextCopy if mov_text else Carried)(output, out)
+    if route is None and template.type == "audio":
+        route = _audio_transcode(output, template)
+    elif route is None and template.type == "subtitle" and template.codec_context.codec.text_sub:
+        route = _subtitle_transcode(output, template)
+    label = f"{template.type} stream #{template.index} ({template.codec_context.name})"
+    if route is None:
+        return None, f"{label} cannot be stored in {output.format.name}; dropped"
+    _copy_tags(template, route.out)
+    if isinstance(route, AudioTranscode | SubtitleTranscode):
+        codec = route.out.codec_context.name
+        into = output.format.name
+        return route, f"{label} cannot be stream-copied into {into}; transcoding to {codec}"
+    return route, None
+
+
+def _audio_transcode(output, template: av.AudioStream) -> AudioTranscode | None:
+    for name in dict.fromkeys((*_AUDIO_FALLBACKS, output.default_audio_codec)):
+        try:
+            out = output.add_stream(name, rate=template.rate)
+        except (ValueError, av.FFmpegError):
+            continue
+        out.layout = _named_layout(template.layout)
+        out.time_base = Fraction(1, template.rate)
+        return AudioTranscode(output, out, template)
+    return None
+
+
+def _named_layout(layout: av.AudioLayout) -> str:
+    """Encoders such as AAC refuse an unordered "N channels" layout."""
+    if layout.name.endswith("channels"):
+        return _DEFAULT_LAYOUTS.get(layout.nb_channels, layout.name)
+    return layout.name
+
+
+def _subtitle_transcode(output, template) -> SubtitleTranscode | None:
+    template.codec_context.open(strict=False)  # the decoder builds the ASS header
+    for name in dict.fromkeys((output.default_subtitle_codec, *_TEXT_SUB_FALLBACKS)):
+        try:
+            out = output.add_stream(name)
+        except (ValueError, av.FFmpegError):
+            continue
+        out.codec_context.subtitle_header = template.codec_context.subtitle_header
+        out.codec_context.time_base = template.time_base
+        out.time_base = template.time_base
+        return SubtitleTranscode(output, out, template)
+    return None
+
+
+def fresh_tags(metadata: dict[str, str]) -> dict[str, str]:
+    """Tags worth carrying over: all but encoder names and per-file statistics."""
+    return {k: v for k, v in metadata.items() if not k.lower().startswith(_STALE_TAGS)}
+
+
+def _copy_tags(template: av.stream.Stream, out: av.stream.Stream) -> None:
+    out.metadata.update(fresh_tags(template.metadata))
+    out.disposition = template.disposition

@@ -1,0 +1,144 @@
+"""Decoded frames to an 8-bit luma plane and back to an encodable YUV frame.
+
+The colorizer only ever sees luma and returns chroma, so the output frame is built from the
+input's own luma bytes; for 8-bit YUV inputs (planar or semi-planar, limited or full range)
+those bytes pass through untouched. Other inputs are first brought to 8-bit luma:
+
+* 9..16-bit planar YUV / gray: rounded right shift in numpy (deterministic, no dithering);
+* RGB, BGR, palette (cinepak, pal8 GIF-like codecs), packed or exotic formats: swscale to
+  BT.601 limited-range YUV, which is what the output is then tagged as.
+
+Gray inputs are full range unless tagged otherwise (as swscale treats them).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import numpy as np
+
+#: Output layouts ``merge_planes`` builds, by preference for a matching input.
+OUTPUT_FORMATS = ("yuv420p", "yuv422p", "yuv444p")
+
+# FFmpeg AVColorSpace / AVColorRange values used below.
+_BT709, _FCC, _BT470BG, _SMPTE170M, _SMPTE240M, _BT2020NC, _BT2020C = 1, 4, 5, 6, 7, 9, 10
+_MPEG, _JPEG = 1, 2
+_HIGH_BIT_PLANAR = re.compile(r"^(gray|yuva?4[0-4][0-4]p)(9|10|12|14|16)(le|be)$")
+
+
+@dataclass(frozen=True)
+class LumaFrame:
+    """One frame's 8-bit luma plus what is needed to rebuild and encode it."""
+
+    y: np.ndarray  # uint8 [H, W], C-contiguous, no stride padding, owns its memory
+    matrix: str  # "bt601" | "bt709" | "bt2020": how Y'CbCr relates to R'G'B'
+    full_range: bool  # True: 0..255 codes; False: 16..235 luma
+    pts: int | None
+    time_base: Fraction | None
+    duration: int
+    color_range: int
+    color_primaries: int
+    color_trc: int
+    colorspace: int
+
+    @property
+    def height(self) -> int:
+        return self.y.shape[0]
+
+    @property
+    def width(self) -> int:
+        return self.y.shape[1]
+
+
+def split_luma(frame: av.VideoFrame) -> LumaFrame:
+    """Copy a decoded frame's luma out as 8-bit, with its matrix, range, timing and tags."""
+    fmt = frame.format
+    colorspace, color_range = frame.colorspace, frame.color_range
+    if _needs_swscale(fmt):
+        colorspace, color_range = _SMPTE170M, _MPEG
+        frame = frame.reformat(
+            format="yuv444p", dst_colorspace=colorspace, dst_color_range=color_range
+        )
+        fmt = frame.format
+    y = _plane_array(frame.planes[0], fmt, frame.width, frame.height)
+    if y.dtype != np.uint8:
+        shift = fmt.components[0].bits - 8
+        y = np.minimum((y.astype(np.uint32) + (1 << (shift - 1))) >> shift, 255).astype(np.uint8)
+    full_range = (
+        color_range == _JPEG
+        or fmt.name.startswith("yuvj")
+        or (fmt.name.startswith("gray") and color_range != _MPEG)
+    )
+    return LumaFrame(
+        y=np.ascontiguousarray(y),
+        matrix=_matrix(colorspace, frame.height),
+        full_range=full_range,
+        pts=frame.pts,
+        time_base=frame.time_base,
+        duration=frame.duration,
+        color_range=_JPEG if full_range else color_range,
+        color_primaries=frame.color_primaries,
+        color_trc=frame.color_trc,
+        colorspace=colorspace,
+    )
+
+
+def chroma_size(pix_fmt: str, width: int, height: int) -> tuple[int, int]:
+    """(height, width) of each chroma plane of a ``pix_fmt`` frame of the given size."""
+    fmt = av.VideoFormat(pix_fmt, width, height)
+    return fmt.chroma_height(), fmt.chroma_width()
+
+
+def merge_planes(
+    luma: LumaFrame, cb: np.ndarray, cr: np.ndarray, pix_fmt: str = "yuv420p"
+) -> av.VideoFrame:
+    """Build an encodable frame from the original luma and new uint8 Cb/Cr planes."""
+    if pix_fmt not in OUTPUT_FORMATS:
+        raise ValueError(f"pix_fmt must be one of {OUTPUT_FORMATS}, not {pix_fmt!r}")
+    want = chroma_size(pix_fmt, luma.width, luma.height)
+    for name, plane in (("cb", cb), ("cr", cr)):
+        if plane.shape != want or plane.dtype != np.uint8:
+            raise ValueError(f"{name} must be uint8 {want}, got {plane.dtype} {plane.shape}")
+    frame = av.VideoFrame(luma.width, luma.height, pix_fmt)
+    for plane, data in zip(frame.planes, (luma.y, cb, cr), strict=True):
+        rows = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)
+        rows[: data.shape[0], : data.shape[1]] = data
+    frame.pts = luma.pts
+    frame.time_base = luma.time_base
+    frame.duration = luma.duration
+    frame.color_range = luma.color_range
+    frame.color_primaries = luma.color_primaries
+    frame.color_trc = luma.color_trc
+    frame.colorspace = luma.colorspace
+    return frame
+
+
+def _needs_swscale(fmt: av.VideoFormat) -> bool:
+    """True unless plane 0 holds nothing but luma in a layout numpy can read directly."""
+    luma = fmt.components[0]
+    if fmt.is_rgb or fmt.has_palette or fmt.is_bayer or not luma.is_luma:
+        return True
+    if any(c.plane == luma.plane for c in fmt.components[1:]):
+        return True  # packed YUV (yuyv422, uyvy422, ...)
+    return luma.bits > 8 and not _HIGH_BIT_PLANAR.match(fmt.name)
+
+
+def _plane_array(plane: av.video.plane.VideoPlane, fmt: av.VideoFormat, w: int, h: int):
+    dtype = np.dtype(np.uint8)
+    if fmt.components[0].bits > 8:
+        dtype = np.dtype(">u2" if fmt.is_big_endian else "<u2")
+    rows = np.frombuffer(memoryview(plane), dtype).reshape(-1, plane.line_size // dtype.itemsize)
+    return rows[:h, :w].copy()
+
+
+def _matrix(colorspace: int, height: int) -> str:
+    if colorspace in (_BT2020NC, _BT2020C):
+        return "bt2020"
+    if colorspace in (_BT709, _SMPTE240M):
+        return "bt709"
+    if colorspace in (_FCC, _BT470BG, _SMPTE170M):
+        return "bt601"
+    return "bt709" if height >= 720 else "bt601"  # players' guess for untagged video

@@ -1,0 +1,240 @@
+"""Open an input, describe its video, and demux every kept stream in one ordered loop.
+
+Iterating a :class:`VideoReader` yields, in demux order, decoded ``av.VideoFrame`` objects
+(pts intact) and untouched ``av.Packet`` objects of the audio and subtitle streams. Muxing
+them in that order keeps audio in sync and lets nothing pile up between demuxer and muxer.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import struct
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import av
+from av.sidedata.sidedata import Type as SideDataType
+
+from .errors import InputError, reason
+from .planes import split_luma
+
+log = logging.getLogger(__name__)
+
+Item = av.VideoFrame | av.Packet
+_LOGGED_SKIPS = 5
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the output needs to look, sound and play like the input."""
+
+    width: int
+    height: int
+    codec: str
+    pix_fmt: str  # decoded format, e.g. "yuv420p", "yuvj420p", "gray10le", "rgb24"
+    time_base: Fraction
+    average_rate: Fraction | None
+    frames: int | None  # frames the decoder will give, when the container says
+    duration: float | None  # seconds
+    rotation: int  # degrees counter-clockwise, as FFmpeg's display matrix reports it
+    display_matrix: tuple[int, ...] | None  # the raw 3x3 (16.16 / 2.30 fixed point) matrix
+    sample_aspect_ratio: Fraction | None
+    matrix: str  # "bt601" | "bt709" | "bt2020" (guessed by size when untagged)
+    full_range: bool
+    color_range: int  # FFmpeg enum values, ready to copy onto an encoder
+    color_primaries: int
+    color_trc: int
+    colorspace: int
+    metadata: dict[str, str]  # container tags (title, creation_time, ...)
+    video_metadata: dict[str, str]  # video stream tags (language, handler_name, ...)
+
+
+class VideoReader:
+    """An open input: ``info``, ``video_stream``, ``copy_streams`` and an item iterator.
+
+    ``skipped`` counts video packets and frames dropped as corrupt (or with timestamps that
+    do not increase); the first few are logged as warnings on ``vidcolor.io.reader``.
+    """
+
+    def __init__(
+        self,
+        src: str | os.PathLike[str],
+        *,
+        format: str | None = None,
+        options: dict[str, str] | None = None,
+        threads: int = 0,
+        copy_types: Sequence[str] = ("audio", "subtitle"),
+    ) -> None:
+        self.src = str(src)
+        self.skipped = 0
+        self.container = _open(self.src, format, options)
+        try:
+            if not self.container.streams.video:
+                raise InputError(f"{self.src}: no video stream")
+            self.video_stream = self.container.streams.video[0]
+            self.video_stream.thread_type = "AUTO"
+            self.video_stream.thread_count = threads
+            self.copy_streams = [s for s in self.container.streams if s.type in copy_types]
+            self._last_pts: int | None = None  # of the last frame yielded
+            self._seen = _TimestampGuess()
+            self._items = self._demux()
+            self._pending: deque[Item] = deque()
+            self.info = _describe(self.video_stream, self._peek_first_frame(), self.container)
+        except BaseException:
+            self.container.close()
+            raise
+
+    def __iter__(self) -> Iterator[Item]:
+        while self._pending:
+            yield self._pending.popleft()
+        yield from self._items
+
+    def close(self) -> None:
+        """Release the input; safe to call twice."""
+        self._items.close()
+        self.container.close()
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _peek_first_frame(self) -> av.VideoFrame:
+        for item in self._items:
+            self._pending.append(item)
+            if isinstance(item, av.VideoFrame):
+                return item
+        raise InputError(f"{self.src}: no decodable video frames")
+
+    def _demux(self) -> Iterator[Item]:
+        video = self.video_stream
+        try:
+            for packet in self.container.demux([video, *self.copy_streams]):
+                if packet.size == 0:  # PyAV's end-of-stream markers and empty AVI chunks
+                    continue
+                if packet.stream_index == video.index:
+                    yield from self._decode(packet)
+                else:
+                    yield packet
+        except av.FFmpegError as err:
+            self._skip(f"input ends early, unreadable data: {reason(err)}")
+        yield from self._decode(None)
+
+    def _decode(self, packet: av.Packet | None) -> Iterator[av.VideoFrame]:
+        try:
+            frames = self.video_stream.decode(packet)
+        except av.FFmpegError as err:
+            self._skip(f"skipped an undecodable video packet: {reason(err)}")
+            return
+        for frame in frames:
+            frame.time_base = self.video_stream.time_base  # frames from a flush come without
+            if frame.is_corrupt:
+                self._skip(f"skipped a corrupt video frame (pts {frame.pts})")
+                continue
+            frame.pts = self._seen.best_effort(frame.pts, frame.dts)
+            if frame.pts is None:
+                frame.pts = self._next_pts(frame)
+            if self._last_pts is not None and frame.pts <= self._last_pts:
+                self._skip(f"skipped a video frame whose pts {frame.pts} does not increase")
+                continue
+            self._last_pts = frame.pts
+            yield frame
+
+    def _next_pts(self, frame: av.VideoFrame) -> int:
+        """One frame period after the last frame, for frames that come without timestamps."""
+        if self._last_pts is None:
+            return 0
+        rate = self.video_stream.average_rate or self.video_stream.guessed_rate or 25
+        return self._last_pts + max(1, round(1 / (rate * frame.time_base)))
+
+    def _skip(self, message: str) -> None:
+        self.skipped += 1
+        if self.skipped <= _LOGGED_SKIPS:
+            log.warning("%s: %s", self.src, message)
+        if self.skipped == _LOGGED_SKIPS:
+            log.warning("%s: further skipped frames are only counted", self.src)
+
+
+class _TimestampGuess:
+    """FFmpeg's ``guess_correct_pts``: trust pts unless it goes back more often than dts.
+
+    AVI (and raw streams) give B-frames decode-order pts; the decoder's ``best_effort_timestamp``
+    is not exposed by PyAV, so this is the same heuristic in Python.
+    """
+
+    def __init__(self) -> None:
+        self.faulty_pts = self.faulty_dts = 0
+        self.last_pts: int | None = None
+        self.last_dts: int | None = None
+
+    def best_effort(self, pts: int | None, dts: int | None) -> int | None:
+        if dts is not None:
+            self.faulty_dts += self.last_dts is not None and dts <= self.last_dts
+            self.last_dts = dts
+        if pts is not None:
+            self.faulty_pts += self.last_pts is not None and pts <= self.last_pts
+            self.last_pts = pts
+        if pts is not None and self.faulty_pts <= self.faulty_dts:
+            return pts
+        return dts  # None at the end of a flush: the caller extrapolates from the last frame
+
+
+def open_video(src: str | os.PathLike[str], **options: Any) -> VideoReader:
+    """Open ``src`` (a path, or a URL/device with ``format=``/``options=``); see VideoReader."""
+    return VideoReader(src, **options)
+
+
+def _open(src: str, format: str | None, options: dict[str, str] | None) -> av.InputContainer:
+    if "://" not in src and format is None:
+        if os.path.isdir(src):
+            raise InputError(f"{src} is a directory")
+        if not os.path.exists(src):
+            raise InputError(f"{src}: no such file")
+    try:
+        return av.open(src, "r", format=format, options=options)
+    except (av.FFmpegError, OSError) as err:
+        raise InputError(f"cannot open {src}: {reason(err)}") from None
+
+
+def _frame_count(stream: av.VideoStream, container) -> int | None:
+    """The container's count; AVI's includes empty "repeat the last frame" chunks, which
+    decode to nothing (the previous frame simply lasts longer), while its index does not."""
+    if container.format.name == "avi" and len(stream.index_entries):
+        return len(stream.index_entries)
+    return stream.frames or None
+
+
+def _describe(stream: av.VideoStream, first: av.VideoFrame, container) -> VideoInfo:
+    luma = split_luma(first)
+    side = first.side_data.get(SideDataType.DISPLAYMATRIX)
+    duration = None
+    if stream.duration:
+        duration = float(stream.duration * stream.time_base)
+    elif container.duration:
+        duration = container.duration / av.time_base
+    return VideoInfo(
+        width=first.width,
+        height=first.height,
+        codec=stream.codec_context.name,
+        pix_fmt=first.format.name,
+        time_base=stream.time_base,
+        average_rate=stream.average_rate or stream.guessed_rate,
+        frames=_frame_count(stream, container),
+        duration=duration,
+        rotation=first.rotation,
+        display_matrix=struct.unpack("=9i", bytes(side)) if side is not None else None,
+        sample_aspect_ratio=stream.sample_aspect_ratio or None,
+        matrix=luma.matrix,
+        full_range=luma.full_range,
+        color_range=luma.color_range,
+        color_primaries=luma.color_primaries,
+        color_trc=luma.color_trc,
+        colorspace=luma.colorspace,
+        metadata=dict(container.metadata),
+        video_metadata=dict(stream.metadata),
+    )

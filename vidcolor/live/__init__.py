@@ -1,0 +1,16 @@
+"""Live colorization: webcams and network streams in, files, restreams and previews out.
+
+Entry points: :func:`run_live` (what ``vidcolor URL ...`` runs) and :func:`is_live_source`
+(how ``vidcolor.cli`` decides to call it, for the input and for each output).
+"""
+
+import logging
+
+from .redact import RedactingFilter, redact
+from .runner import LiveError, run_live
+from .source import is_live_source
+from .stats import LiveStats, LiveSummary
+
+logging.getLogger("vidcolor.live").addFilter(RedactingFilter())
+
+__all__ = ["LiveError", "LiveStats", "LiveSummary", "is_live_source", "redact", "run_live"]

@@ -1,0 +1,287 @@
+"""Live inputs: URL and device detection, low-latency open options, and the capture thread.
+
+The capture thread decodes as fast as the source delivers and hands frames to a
+:class:`~vidcolor.live.latest.LatestQueue`, so a slow colorizer drops old frames instead of
+falling behind. Stream loss is retried with :class:`~vidcolor.live.backoff.Backoff`; nothing
+downstream notices except a gap.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import av
+
+from .backoff import Backoff
+from .latest import LatestQueue
+from .redact import redact
+from .stats import LiveStats
+
+log = logging.getLogger("vidcolor.live")
+
+NETWORK_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps", "rtp", "udp", "srt", "tcp", "http", "https")
+DEVICE_FORMATS = ("v4l2", "video4linux2", "avfoundation", "dshow", "x11grab", "gdigrab")
+_FINITE_SCHEMES = ("", "file", "http", "https")  # a source with a duration here can really end
+
+
+def scheme_of(source: str) -> str:
+    return source.split("://", 1)[0].lower() if "://" in source else ""
+
+
+def is_live_source(source: str, input_format: str | None = None) -> bool:
+    """True for network stream URLs, capture devices (``/dev/video*``, dshow ``video=...``)
+    and anything opened with a device ``input_format`` (e.g. ``avfoundation`` + ``"0"``)."""
+    if input_format is not None and input_format in DEVICE_FORMATS:
+        return True
+    return (
+        scheme_of(source) in NETWORK_SCHEMES
+        or source.startswith("/dev/video")
+        or source.startswith("video=")
+    )
+
+
+@dataclass
+class SourceSpec:
+    """How to open a live input. ``input_format``/``video_size``/``framerate`` mean what
+    ffmpeg's ``-f``/``-video_size``/``-framerate`` mean; ``options`` go to FFmpeg verbatim
+    (e.g. ``{"input_format": "mjpeg"}`` for a v4l2 pixel format, ``{"rtsp_transport": "udp"}``)."""
+
+    url: str
+    input_format: str | None = None
+    video_size: str | None = None
+    framerate: str | None = None
+    options: dict[str, str] = field(default_factory=dict)
+    open_timeout: float = 5.0
+    read_timeout: float = 5.0
+
+    def format_name(self) -> str | None:
+        if self.input_format:
+            return self.input_format
+        if self.url.startswith("/dev/video") and sys.platform.startswith("linux"):
+            return "v4l2"
+        if self.url.startswith("video="):
+            return "dshow"
+        return None
+
+    def av_options(self) -> dict[str, str]:
+        """FFmpeg options for a low, bounded delay: no input buffering, small probing, socket
+        timeouts so a dead server cannot hang the reader."""
+        scheme = scheme_of(self.url)
+        micros = str(int(self.read_timeout * 1e6))
+        opts: dict[str, str] = {}
+        if scheme in NETWORK_SCHEMES:
+            opts.update(fflags="nobuffer", flags="low_delay", analyzeduration="1000000",
+                        probesize="1000000", rw_timeout=micros)
+        if scheme in ("rtsp", "rtsps"):
+            opts.update(rtsp_transport="tcp", timeout=micros)
+        elif scheme == "udp":
+            opts.update(timeout=micros, overrun_nonfatal="1", fifo_size="50000",
+                        buffer_size="2097152")
+        elif scheme in ("tcp", "srt"):
+            opts["timeout"] = micros
+        if self.video_size:
+            opts["video_size"] = self.video_size
+        if self.framerate:
+            opts["framerate"] = self.framerate
+        opts.update(self.options)
+        return opts
+
+    def open(self) -> av.container.InputContainer:
+        return av.open(self.url, format=self.format_name(), options=self.av_options(),
+                       timeout=(self.open_timeout, self.read_timeout))
+
+
+@dataclass
+class Captured:
+    """A decoded frame with its capture time (monotonic) and its place on the output timeline."""
+
+    frame: av.VideoFrame
+    captured_at: float
+    time: float
+
+
+@dataclass
+class AudioPacket:
+    """A demuxed audio packet, passed through untouched; ``signature`` tells the sinks whether
+    it still matches the stream they were opened with (a reconnect may bring another codec)."""
+
+    packet: av.Packet
+    time: float
+    duration: float
+    signature: tuple
+
+
+def audio_signature(stream: av.audio.stream.AudioStream) -> tuple:
+    ctx = stream.codec_context
+    return (ctx.name, ctx.sample_rate, ctx.channels if hasattr(ctx, "channels") else None)
+
+
+class _Timeline:
+    """Maps one connection's source timestamps onto the session's seconds-since-start, so
+    video and audio stay in step and reconnects continue forward instead of restarting at 0.
+    A jump of more than ``tolerance`` seconds (source restart, wrap) re-anchors to the clock."""
+
+    def __init__(self, session_start: float, last: float, tolerance: float = 2.0) -> None:
+        self._start, self._last, self._tolerance = session_start, last, tolerance
+        self._offset: float | None = None
+
+    def map(self, src_time: float | None, now: float) -> float:
+        wall = now - self._start
+        if src_time is None:
+            out = wall
+        else:
+            if self._offset is None or abs(src_time + self._offset - wall) > self._tolerance:
+                self._offset = max(wall, self._last) - src_time
+            out = src_time + self._offset
+        self._last = max(self._last, out)
+        return out
+
+
+class SourceGaveUp(RuntimeError):
+    """The source stayed unreachable for longer than the reconnect policy allows."""
+
+
+class CaptureThread(threading.Thread):
+    """Reads ``spec`` until stopped; reconnects on loss (unless ``reconnect`` is False). A file
+    (anything not live) is released at its own frame rate and ends at its end."""
+
+    def __init__(self, spec: SourceSpec, frames: LatestQueue[Captured], stats: LiveStats,
+                 backoff: Backoff, *, reconnect: bool = True, audio: bool = True,
+                 audio_queue_size: int = 512) -> None:
+        super().__init__(name="vidcolor-capture", daemon=True)
+        self.spec, self.frames, self.stats, self.backoff = spec, frames, stats, backoff
+        self.reconnect, self.want_audio = reconnect, audio
+        self.audio: LatestQueue[AudioPacket] = LatestQueue(audio_queue_size)
+        self.audio_stream: av.audio.stream.AudioStream | None = None
+        self.rate: Fraction | None = None
+        self.template_used = threading.Event()
+        self.error: BaseException | None = None
+        self._halt = threading.Event()
+        self._start_time = time.monotonic()
+        self._last_time = 0.0
+        self._name = redact(spec.url)
+        self.paced = not is_live_source(spec.url, spec.input_format)
+        self._pace_origin: float | None = None
+
+    def stop(self) -> None:
+        self._halt.set()
+
+    def run(self) -> None:
+        try:
+            self._loop()
+        except BaseException as exc:  # reported by the runner on the main thread
+            self.error = exc
+        finally:
+            self.frames.close()
+            self.audio.close()
+
+    def _loop(self) -> None:
+        connected_before = False
+        while not self._halt.is_set():
+            try:
+                container = self.spec.open()
+            except (av.FFmpegError, OSError) as exc:
+                if not connected_before and not self.reconnect:
+                    raise RuntimeError(f"cannot open {self._name}: {redact(exc)}") from None
+                self._wait_or_give_up(f"open failed: {redact(exc)}")
+                continue
+            if connected_before:
+                self.stats.reconnects += 1
+                log.warning("reconnected to %s after %.1f s", self._name, self.backoff.failing_for)
+            connected_before = True
+            reason = self._read(container)
+            if reason is None:
+                return
+            if self._halt.is_set():
+                return
+            if not self.reconnect:
+                raise RuntimeError(f"lost {self._name}: {reason}")
+            log.warning("lost %s (%s); reconnecting", self._name, reason)
+            self.stats.state = "reconnecting"
+            self._wait_or_give_up(None)
+
+    def _wait_or_give_up(self, failure: str | None) -> None:
+        delay = self.backoff.next_delay()
+        if delay is None:
+            raise SourceGaveUp(
+                f"gave up on {self._name} after {self.backoff.failing_for:.0f} s without input")
+        if failure:
+            log.info("%s; retrying %s in %.1f s", failure, self._name, delay)
+        self._halt.wait(delay)
+
+    def _read(self, container: av.container.InputContainer) -> str | None:
+        """Demux until stop or loss; the loss reason, or None when a finite source ended."""
+        first_connection = not self.template_used.is_set()
+        try:
+            video = container.streams.video[0]
+        except IndexError:
+            container.close()
+            return "no video stream"
+        if self.rate is None:
+            self.rate = video.average_rate or video.guessed_rate
+        video.thread_type = "SLICE"  # frame threading would add a frame of delay per thread
+        streams = [video]
+        signature = None
+        if self.want_audio and container.streams.audio:
+            audio = container.streams.audio[0]
+            streams.append(audio)
+            signature = audio_signature(audio)
+            if first_connection:
+                self.audio_stream = audio
+        timeline = _Timeline(self._start_time, self._last_time)
+        finite = container.duration is not None and scheme_of(self.spec.url) in _FINITE_SCHEMES
+        try:
+            for packet in container.demux(streams):
+                if self._halt.is_set():
+                    return "stopped"
+                if packet.stream.type == "video":
+                    self._decode(packet, timeline)
+                elif packet.dts is not None and packet.time_base is not None:
+                    self._audio(packet, timeline, signature)
+            return None if finite else "end of stream"
+        except (av.FFmpegError, OSError) as exc:
+            return redact(exc)
+        finally:
+            self._last_time = timeline.map(None, time.monotonic())
+            if first_connection and self.stats.frames_in:
+                self.template_used.wait(5.0)  # the sinks copy the audio stream's parameters
+            container.close()
+
+    def _decode(self, packet: av.Packet, timeline: _Timeline) -> None:
+        try:
+            frames = packet.decode()
+        except av.InvalidDataError:  # a damaged packet (lost datagrams): skip it, keep going
+            self.stats.corrupt_packets += 1
+            return
+        for frame in frames:
+            self._frame(frame, timeline)
+
+    def _frame(self, frame: av.VideoFrame, timeline: _Timeline) -> None:
+        if self.paced and frame.time is not None:
+            self._pace(frame.time)
+        now = time.monotonic()
+        if self.stats.state != "live":
+            self.stats.state = "live"
+            self.backoff.reset()
+        self.stats.frame_in()
+        self.frames.put(Captured(frame, now, timeline.map(frame.time, now)))
+        self.stats.dropped = self.frames.dropped
+
+    def _pace(self, t: float) -> None:
+        """Release a file's frames at their own pace, like ``ffmpeg -re`` (files are not live)."""
+        if self._pace_origin is None:
+            self._pace_origin = time.monotonic() - t
+        delay = self._pace_origin + t - time.monotonic()
+        if delay > 0:
+            self._halt.wait(delay)
+
+    def _audio(self, packet: av.Packet, timeline: _Timeline, signature: tuple) -> None:
+        src = float(packet.pts * packet.time_base) if packet.pts is not None else None
+        duration = float(packet.duration * packet.time_base) if packet.duration else 0.0
+        self.audio.put(AudioPacket(packet, timeline.map(src, time.monotonic()), duration,
+                                   signature))

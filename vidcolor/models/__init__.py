@@ -1,0 +1,27 @@
+"""Colorization architectures, their registry, and model files.
+
+Every model maps L [B,1,H,W] (0..100, sides multiples of 32) to ab [B,2,H,W].
+"""
+
+from .registry import ARCHITECTURES, build_model
+from .weights import (
+    DEFAULT_WEIGHTS_NAME,
+    MissingWeightsError,
+    default_weights_path,
+    load_model,
+    read_config,
+    save_model,
+    weights_digest,
+)
+
+__all__ = [
+    "ARCHITECTURES",
+    "DEFAULT_WEIGHTS_NAME",
+    "MissingWeightsError",
+    "build_model",
+    "default_weights_path",
+    "load_model",
+    "read_config",
+    "save_model",
+    "weights_digest",
+]

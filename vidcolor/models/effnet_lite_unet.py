@@ -1,0 +1,88 @@
+"""U-Net colorizer over an EfficientNet-Lite0 encoder.
+
+The encoder is EfficientNet-Lite0 (Tan & Le 2019, the "Lite" variant: ReLU6,
+no squeeze-excitation, fixed stem and head), defined here so the runtime needs
+no third-party model package. Its stem takes one channel (L); training starts
+it from ImageNet weights by summing the RGB kernels (see
+``training/pretrained.py``). Skip taps at strides 2, 4, 8, 16 and 32 feed a
+light decoder of bilinear-upsample + concat + conv steps; the head predicts ab
+bins at half resolution and decodes them (``heads.BinnedChromaHead``).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .blocks import ConvBNAct, UpBlock, normalize_lightness
+from .heads import BinnedChromaHead
+
+# (repeats, kernel, stride, expand ratio, output channels) of EfficientNet-Lite0.
+LITE0_STAGES = ((1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
+                (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320))
+SKIP_BLOCKS = (0, 2, 4, 10, 15)  # last block of each stride 2, 4, 8, 16, 32
+BN_EPS = 1e-3  # the epsilon the ImageNet weights were trained with
+
+
+class MBConv(nn.Module):
+    """Inverted residual: 1x1 expand, depthwise kxk, 1x1 project (no SE in Lite)."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int, expand: int) -> None:
+        super().__init__()
+        mid = cin * expand
+        self.expand = ConvBNAct(cin, mid, 1, act=nn.ReLU6, eps=BN_EPS) if expand != 1 else None
+        self.depthwise = ConvBNAct(mid, mid, kernel, stride, groups=mid, act=nn.ReLU6, eps=BN_EPS)
+        self.project = ConvBNAct(mid, cout, 1, act=None, eps=BN_EPS)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.expand(x) if self.expand is not None else x
+        y = self.project(self.depthwise(y))
+        return x + y if self.residual else y
+
+
+class EfficientNetLite0Encoder(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = ConvBNAct(1, 32, 3, 2, act=nn.ReLU6, eps=BN_EPS)
+        blocks, cin = [], 32
+        for repeats, kernel, stride, expand, cout in LITE0_STAGES:
+            for i in range(repeats):
+                blocks.append(MBConv(cin, cout, kernel, stride if i == 0 else 1, expand))
+                cin = cout
+        self.blocks = nn.ModuleList(blocks)
+        self.skip_channels = tuple(self.blocks[i].project[0].out_channels for i in SKIP_BLOCKS)
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        features, x = [], self.stem(x)
+        for i, block in enumerate(self.blocks):
+            x = block(x)
+            if i in SKIP_BLOCKS:
+                features.append(x)
+        return features
+
+
+class EffNetLiteUNet(nn.Module):
+    """L [B,1,H,W] (0..100, sides multiples of 32) -> ab [B,2,H,W]."""
+
+    def __init__(self, num_bins: int, decoder_channels: tuple[int, ...] = (128, 64, 48, 32),
+                 temperature: float = 1.0, chroma_gain: float = 1.0) -> None:
+        super().__init__()
+        self.encoder = EfficientNetLite0Encoder()
+        skips = self.encoder.skip_channels
+        ups, cin = [], skips[-1]
+        for skip, cout in zip(reversed(skips[:-1]), decoder_channels, strict=True):
+            ups.append(UpBlock(cin, skip, cout))
+            cin = cout
+        self.decoder = nn.ModuleList(ups)
+        self.head = BinnedChromaHead(cin, num_bins, temperature, chroma_gain, upsample=2)
+
+    def features(self, lightness: torch.Tensor) -> torch.Tensor:
+        skips = self.encoder(normalize_lightness(lightness))
+        x = skips[-1]
+        for up, skip in zip(self.decoder, reversed(skips[:-1]), strict=True):
+            x = up(x, skip)
+        return x
+
+    def forward(self, lightness: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(lightness))

@@ -1,0 +1,428 @@
+"""The streaming video pipeline: decode -> colorize -> temporal -> encode, joined by bounded queues.
+
+::
+
+    decode thread        colorize thread                  encode thread
+    demux + decode  -q->  batch L, infer, temporal  -q->  ab -> Cb/Cr + own luma, encode, mux
+    (audio/subtitle packets travel the same path, in order, untouched)
+
+Each queue holds a few batches at most, and the colorize stage keeps only the
+frames its batch and the temporal window need, so memory does not grow with
+the length of the input. The calling thread only supervises: it re-raises
+the first error of any stage, and on Ctrl-C stops every stage within a
+second and finalizes what was encoded as ``<stem>.partial<ext>``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+
+from vidcolor.io.planes import LumaFrame, chroma_size, merge_planes, split_luma
+from vidcolor.io.reader import VideoReader, open_video
+from vidcolor.io.writer import VideoWriter
+from vidcolor.progress import NullProgress, Progress
+
+log = logging.getLogger(__name__)
+
+STAGES = ("decode", "prepare", "infer", "temporal", "chroma", "encode")
+_POLL = 0.05  # seconds between checks of the stop flag while a queue is full or empty
+
+
+class _End:
+    """Marks the end of the stream in a queue."""
+
+
+END = _End()
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C: the run stopped; ``partial`` is the finalized partial output, if any."""
+
+    def __init__(self, partial: Path | None) -> None:
+        super().__init__(f"interrupted; partial output: {partial}" if partial else "interrupted")
+        self.partial = partial
+
+
+@dataclass
+class Stats:
+    """What a run did and where its time went (``ms_per_frame`` per stage)."""
+
+    output: str = ""
+    frames: int = 0
+    corrupt_frames_skipped: int = 0
+    packets_copied: int = 0
+    seconds: float = 0.0
+    engine: str = ""
+    device: str = ""
+    stage_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.stage_seconds[stage] += seconds
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds else 0.0
+
+    @property
+    def ms_per_frame(self) -> dict[str, float]:
+        n = max(self.frames, 1)
+        return {k: round(1000 * v / n, 3) for k, v in self.stage_seconds.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "output": self.output,
+            "frames": self.frames,
+            "seconds": round(self.seconds, 3),
+            "fps": round(self.fps, 2),
+            "engine": self.engine,
+            "device": self.device,
+            "ms_per_frame": self.ms_per_frame,
+            "corrupt_frames_skipped": self.corrupt_frames_skipped,
+            "packets_copied": self.packets_copied,
+        }
+
+
+class _Stop(Exception):
+    """Raised inside a stage when another stage failed or the user interrupted."""
+
+
+class _Channel:
+    """A bounded queue whose blocking calls give up as soon as ``stop`` is set."""
+
+    def __init__(self, size: int, stop: threading.Event) -> None:
+        self._queue: queue.Queue = queue.Queue(size)
+        self._stop = stop
+
+    def put(self, item: Any) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=_POLL)
+                return
+            except queue.Full:
+                pass
+        raise _Stop
+
+    def get(self) -> Any:
+        while not self._stop.is_set():
+            try:
+                return self._queue.get(timeout=_POLL)
+            except queue.Empty:
+                pass
+        raise _Stop
+
+
+class _Timer:
+    """Adds the time spent inside ``with timer(stage):`` to the run's stats."""
+
+    def __init__(self, stats: Stats, lock: threading.Lock) -> None:
+        self._stats, self._lock = stats, lock
+
+    def __call__(self, stage: str) -> _Span:
+        return _Span(self, stage)
+
+    def add(self, stage: str, seconds: float) -> None:
+        with self._lock:
+            self._stats.add(stage, seconds)
+
+
+class _Span:
+    def __init__(self, timer: _Timer, stage: str) -> None:
+        self._timer, self._stage = timer, stage
+
+    def __enter__(self) -> None:
+        self._start = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.add(self._stage, time.perf_counter() - self._start)
+
+
+@dataclass
+class _Slot:
+    """A frame on its way; ``ab`` is set once the temporal stage has released it."""
+
+    luma: LumaFrame
+    lightness: np.ndarray
+    ab: np.ndarray | None = None
+
+
+class _Colorize:
+    """The middle stage: batches frames, infers, stabilizes, passes them on in order.
+
+    ``order`` holds the frames and copied packets not yet passed on, in input
+    order; a packet leaves only after every frame before it, so the muxer gets
+    the streams interleaved as they were read.
+    """
+
+    def __init__(self, colorizer, temporal, batch: int, timer: _Timer) -> None:
+        self.colorizer, self.temporal, self.batch, self.timer = colorizer, temporal, batch, timer
+        self.order: deque[_Slot | av.Packet] = deque()
+        self.slots: dict[int, _Slot] = {}
+        self.pending: list[int] = []
+        self.next_key = 0
+
+    def take(self, item: LumaFrame | av.Packet) -> Iterator[_Slot | av.Packet]:
+        if isinstance(item, LumaFrame):
+            with self.timer("prepare"):
+                lightness = self.colorizer.lightness_small(item.y, item.full_range)
+            if self.pending and self.slots[self.pending[0]].lightness.shape != lightness.shape:
+                self._infer()  # the frame size changed: no mixed batches
+            slot = _Slot(item, lightness)
+            self.slots[self.next_key] = slot
+            self.pending.append(self.next_key)
+            self.next_key += 1
+            self.order.append(slot)
+            if len(self.pending) >= self.batch:
+                self._infer()
+        else:
+            self.order.append(item)
+        return self._ready()
+
+    def finish(self) -> Iterator[_Slot | av.Packet]:
+        self._infer()
+        with self.timer("temporal"):
+            done = self.temporal.flush() if self.temporal is not None else []
+        self._release(done)
+        return self._ready()
+
+    def _infer(self) -> None:
+        if not self.pending:
+            return
+        keys, self.pending = self.pending, []
+        with self.timer("infer"):
+            ab = self.colorizer.infer(np.stack([self.slots[k].lightness for k in keys])[:, None])
+        for key, prediction in zip(keys, ab, strict=True):
+            with self.timer("temporal"):
+                done = (
+                    self.temporal.push(key, self.slots[key].lightness, prediction)
+                    if self.temporal is not None
+                    else [(key, prediction)]
+                )
+            self._release(done)
+
+    def _release(self, done: list[tuple[int, np.ndarray]]) -> None:
+        for key, ab in done:
+            self.slots.pop(key).ab = ab
+
+    def _ready(self) -> Iterator[_Slot | av.Packet]:
+        while self.order and not (isinstance(self.order[0], _Slot) and self.order[0].ab is None):
+            yield self.order.popleft()
+
+
+class _Chroma:
+    """ab at model resolution -> the frame's Cb/Cr planes, joined with its own luma."""
+
+    def __init__(self, colorizer, pix_fmt: str) -> None:
+        self.colorizer, self.pix_fmt = colorizer, pix_fmt
+
+    def __call__(self, slot: _Slot) -> av.VideoFrame:
+        luma = slot.luma
+        cb, cr = self.colorizer.chroma_planes(
+            slot.ab, slot.lightness, chroma_size(self.pix_fmt, luma.width, luma.height),
+            luma.matrix, luma.full_range,
+        )
+        return merge_planes(luma, cb, cr, self.pix_fmt)
+
+
+def make_temporal(mode: str, strength: float):
+    """The temporal stage for ``mode``; None (identity) for "off"."""
+    if mode == "off":
+        return None
+    from vidcolor.temporal import TemporalStage
+
+    return TemporalStage(mode, strength)
+
+
+class _Run:
+    """One pipeline run: three stage threads, supervised by the caller's thread."""
+
+    def __init__(self, reader: VideoReader, writer: VideoWriter, colorizer, temporal, batch: int,
+                 progress: Progress, limit: Callable[[av.VideoFrame], bool],
+                 stats: Stats) -> None:
+        self.reader, self.writer, self.progress, self.limit = reader, writer, progress, limit
+        self.stats, self.timer = stats, _Timer(stats, threading.Lock())
+        self.colorize = _Colorize(colorizer, temporal, batch, self.timer)
+        self.chroma = _Chroma(colorizer, writer.pix_fmt)
+        self.stop = threading.Event()
+        self.completed = False
+        self.errors: list[BaseException] = []
+        self.decoded = _Channel(2 * batch + 8, self.stop)
+        self.colored = _Channel(2 * batch + 8, self.stop)
+
+    def _stage(self, body: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                body()
+            except _Stop:
+                pass
+            except BaseException as exc:  # handed to the supervising thread
+                self.errors.append(exc)
+                self.stop.set()
+
+        return run
+
+    def _decode(self) -> None:
+        items = iter(self.reader)
+        while True:
+            start = time.perf_counter()
+            item = next(items, END)
+            if isinstance(item, av.VideoFrame):
+                item = END if self.limit(item) else split_luma(item)
+            self.timer.add("decode", time.perf_counter() - start)
+            self.decoded.put(item)
+            if item is END:
+                return
+
+    def _colorize(self) -> None:
+        while (item := self.decoded.get()) is not END:
+            for out in self.colorize.take(item):
+                self.colored.put(out)
+        for out in self.colorize.finish():
+            self.colored.put(out)
+        self.colored.put(END)
+
+    def _encode(self) -> None:
+        """Chroma planes are built here, so that they overlap with the next batch's inference."""
+        while (item := self.colored.get()) is not END:
+            if isinstance(item, _Slot):
+                with self.timer("chroma"):
+                    frame = self.chroma(item)
+                with self.timer("encode"):
+                    self.writer.write(frame)
+                self.stats.frames += 1
+                self.progress.advance(1)
+            else:
+                with self.timer("encode"):
+                    self.writer.write(item)
+                self.stats.packets_copied += 1
+        with self.timer("encode"):
+            self.writer.close()
+        self.completed = True
+
+    def run(self) -> None:
+        """Run to the end, or raise the first stage error, or :class:`Interrupted`."""
+        threads = [
+            threading.Thread(target=self._stage(body), name=f"vidcolor-{name}", daemon=True)
+            for name, body in (("decode", self._decode), ("colorize", self._colorize),
+                               ("encode", self._encode))
+        ]
+        for thread in threads:
+            thread.start()
+        interrupted = False
+        try:
+            try:
+                while threads[-1].is_alive() and not self.stop.is_set():
+                    threads[-1].join(_POLL)
+            except KeyboardInterrupt:
+                interrupted = True
+            self.stop.set()
+            for thread in threads:  # each stage notices the stop within one item's work
+                while thread.is_alive():
+                    thread.join(_POLL)
+        except BaseException:  # a second Ctrl-C while stopping: keep nothing
+            if not threads[-1].is_alive():  # never close the file under the encoder's feet
+                self.writer.abort()
+            raise
+        if self.completed:
+            return
+        if interrupted and not self.errors:
+            raise Interrupted(self._keep_partial())
+        self.writer.abort()
+        raise Interrupted(None) if interrupted else self.errors[0]
+
+    def _keep_partial(self) -> Path | None:
+        try:
+            return self.writer.finalize_partial()
+        except Exception as exc:  # the writer has already removed its file
+            log.warning("could not keep the partial output: %s", exc)
+            return None
+        except BaseException:  # a second Ctrl-C while finalizing: keep nothing
+            self.writer.abort()
+            raise
+
+
+def _frame_limit(frames: int | None, duration: float | None) -> Callable[[av.VideoFrame], bool]:
+    """True for the first frame past ``frames`` frames or ``duration`` seconds."""
+    seen = 0
+    first: float | None = None
+
+    def past(frame: av.VideoFrame) -> bool:
+        nonlocal seen, first
+        seen += 1
+        if frames is not None and seen > frames:
+            return True
+        if duration is None or frame.time is None:
+            return False
+        first = frame.time if first is None else first
+        return frame.time - first >= duration
+
+    return past
+
+
+def colorize_video(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    *,
+    colorizer=None,
+    weights: str | None = None,
+    engine: str = "auto",
+    device: str = "auto",
+    size: int = 256,
+    batch: int = 4,
+    temporal: str = "causal",
+    temporal_strength: float = 0.8,
+    codec: str = "libx264",
+    crf: float | None = 18,
+    preset: str | None = None,
+    frames: int | None = None,
+    duration: float | None = None,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+) -> Stats:
+    """Colorize the video ``src`` into ``dst``; returns the run's :class:`Stats`.
+
+    ``colorizer`` (a :class:`vidcolor.Colorizer`) is built from ``weights``,
+    ``engine``, ``device`` and ``size`` when not given. Raises
+    :class:`Interrupted` on Ctrl-C after keeping the partial output.
+    """
+    started = time.perf_counter()
+    if colorizer is None:
+        from vidcolor.colorizer import Colorizer
+
+        colorizer = Colorizer(weights=weights, engine_name=engine, device=device, size=size)
+    stage = make_temporal(temporal, temporal_strength)
+    progress = progress or NullProgress()
+    stats = Stats(engine=getattr(colorizer.engine, "name", ""),
+                  device=str(getattr(colorizer.engine, "device", "")))
+    with open_video(src) as reader:
+        writer = VideoWriter(dst, reader.info, reader.copy_streams, codec=codec, crf=crf,
+                             preset=preset, src=src, overwrite=overwrite)
+        total = reader.info.frames
+        if frames is not None:
+            total = min(total, frames) if total else frames
+        try:
+            run = _Run(reader, writer, colorizer, stage, batch, progress,
+                       _frame_limit(frames, duration), stats)
+        except BaseException:
+            writer.abort()
+            raise
+        progress.start(total)
+        try:
+            run.run()  # from here on, the run keeps or removes the output itself
+        finally:
+            progress.close()
+        stats.corrupt_frames_skipped = reader.skipped
+    stats.output = str(dst)
+    stats.seconds = time.perf_counter() - started
+    return stats
