@@ -7,6 +7,8 @@ import logging
 import time
 from pathlib import Path
 
+import torch
+
 from benchmarks import machine, report
 
 SECTIONS = ("model", "peers", "pipeline")
@@ -58,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or RESULTS / machine.machine_slug()
     out.mkdir(parents=True, exist_ok=True)
     name = "results-quick" if args.quick else "results"
+    torch_threads = torch.get_num_threads()
     for section in args.only or SECTIONS:
+        torch.set_num_threads(torch_threads)  # a CPU torch engine changes it process-wide
         before, start = machine.load_snapshot(), time.perf_counter()
         print(f"bench: {section} ...", flush=True)
         result = _run(section, args, seconds)

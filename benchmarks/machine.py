@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import re
-import subprocess
+import time
 
 import torch
 
@@ -54,18 +54,38 @@ def describe() -> dict:
     return info
 
 
-def load_snapshot(top: int = 5) -> dict:
-    """Load average and the busiest other processes: the noise a figure was measured under."""
+def _process_ticks() -> dict[int, tuple[int, str]]:
+    """pid -> (user + system clock ticks so far, command line) for every readable process."""
+    ticks = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                args = cmdline.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        ticks[int(entry)] = (int(fields[11]) + int(fields[12]), args)
+    return ticks
+
+
+def load_snapshot(window: float = 1.0, top: int = 5) -> dict:
+    """Load average and the processes busiest during a ``window``-second sample: the noise a
+    figure was measured under (CPU % is of one core)."""
     snapshot: dict = {"loadavg": [round(x, 2) for x in os.getloadavg()], "busiest": []}
-    try:
-        ps = subprocess.run(
-            ["ps", "-eo", "pid=,pcpu=,args=", "--sort=-pcpu"],
-            capture_output=True, text=True, timeout=5, check=True,
-        ).stdout.splitlines()
-    except (OSError, subprocess.SubprocessError):
+    if not os.path.isdir("/proc"):
         return snapshot
-    for line in ps:
-        pid, pcpu, args = line.split(None, 2)
-        if int(pid) != os.getpid() and float(pcpu) >= 5 and len(snapshot["busiest"]) < top:
-            snapshot["busiest"].append(f"{float(pcpu):.0f}% {args[:100]}")
+    first = _process_ticks()
+    time.sleep(window)
+    hz = os.sysconf("SC_CLK_TCK")
+    busy = []
+    for pid, (ticks, args) in _process_ticks().items():
+        if pid in first and pid != os.getpid():
+            percent = 100 * (ticks - first[pid][0]) / hz / window
+            if percent >= 5:
+                busy.append((percent, args[:100] or f"pid {pid}"))
+    snapshot["busiest"] = [f"{p:.0f}% {args}" for p, args in sorted(busy, reverse=True)[:top]]
+    snapshot["others_cpu_percent"] = round(sum(p for p, _ in busy), 0)
     return snapshot

@@ -48,7 +48,7 @@ def our_model(weights: str | None) -> tuple[nn.Module, dict, str]:
 def complexity(make: Callable[[], nn.Module], size: int) -> dict:
     """Parameters and GFLOPs (multiply-add = 2) at ``size``², counted on the meta device."""
     with torch.device("meta"):
-        model = make()
+        model = make().eval()
         counter = FlopCounterMode(display=False)
         with counter, torch.no_grad():
             model(torch.empty(1, 1, size, size))
@@ -63,8 +63,9 @@ def configurations(quick: bool) -> list[dict]:
         if choose_engine().name == "tensorrt":
             configs += [{"engine": "tensorrt", "precision": p} for p in ("fp16", "bf16")]
         return configs[1:2] if quick else configs
-    configs = [{"engine": "onnxruntime", "precision": "fp32", "threads": t} for t in (1, 2)]
-    configs += [{"engine": "torch", "precision": p} for p in ("fp32", "bf16")]
+    configs = [{"engine": e, "precision": "fp32", "threads": t}
+               for e in ("onnxruntime", "torch") for t in (1, 2)]
+    configs.append({"engine": "torch", "precision": "bf16", "threads": 1})
     return [configs[0], configs[2]] if quick else configs
 
 

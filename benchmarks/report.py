@@ -27,10 +27,13 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
 
 def _conditions(section: dict) -> list[str]:
     load = section["load"]
-    busy = "; ".join(load["before"]["busiest"]) or "nothing above 5 % CPU"
+    before, after = load["before"], load["after"]
+    busy = "; ".join(before["busiest"]) or "nothing above 5 % of a core"
+    others = [s.get("others_cpu_percent") for s in (before, after)]
     return [f"Measured {section['when']} in {section['seconds']:.0f} s; load average "
-            f"{load['before']['loadavg'][0]} before, {load['after']['loadavg'][0]} after. "
-            f"Other processes at the start: {busy}.", ""]
+            f"{before['loadavg'][0]} before, {after['loadavg'][0]} after; other processes used "
+            f"{others[0]} % and {others[1]} % of one core in 1-s samples before and after. "
+            f"Busiest at the start: {busy}.", ""]
 
 
 def markdown(results: dict) -> str:

@@ -121,7 +121,7 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(10 * np.log10(1.0 / max(float(np.mean((a - b) ** 2)), 1e-12)))
 
 
-def make_colorizer(kind: str) -> tuple[str, Colorizer, Predict]:
+def make_colorizer(kind: str, weights: str | None = None) -> tuple[str, Colorizer, Predict]:
     """The per-frame colorizer to stabilize: the shipped model, or the synthetic flicker.
 
     The flicker kind still uses a Colorizer (engine-less) for the model size and
@@ -129,7 +129,7 @@ def make_colorizer(kind: str) -> tuple[str, Colorizer, Predict]:
     """
     if kind in ("auto", "model"):
         try:
-            model = Colorizer()
+            model = Colorizer(weights=weights)
         except Exception as exc:  # missing weights: fall back when allowed
             if kind == "model":
                 raise
@@ -178,16 +178,17 @@ def bench_clip(path: Path, frames: int, colorizer: Colorizer, predict: Predict,
     lightness = np.stack([colorizer.lightness_small(gray(f), full_range=True) for f in rgb])
     predicted = predict(lightness, true_ab)
     motion = reference_motion(truth)
-    rows = {"truth": truth}
+    rows, chroma = {"truth": truth}, {"truth": true_ab}
     result = {"clip": path.stem, "frames": len(rgb), "size": [h, w]}
     for label, mode in MODES.items():
         stage = TemporalStage(mode)
-        ab, ms = run_stage(stage, lightness, predicted)
-        rows[label] = to_rgb(lightness, ab)
+        chroma[label], ms = run_stage(stage, lightness, predicted)
+        rows[label] = to_rgb(lightness, chroma[label])
         result[f"ms_{label}"] = ms
         result[f"cuts_{label}"] = stage.cuts
     for label, frames_rgb in rows.items():
         result[f"warp_{label}"] = warp_error(frames_rgb, motion)
+        result[f"abwarp_{label}"] = warp_error(chroma[label].transpose(0, 2, 3, 1), motion)
         result[f"cdc_{label}"] = cdc(frames_rgb)
         if label != "truth":
             result[f"psnr_{label}"] = psnr(frames_rgb, truth)
@@ -197,10 +198,11 @@ def bench_clip(path: Path, frames: int, colorizer: Colorizer, predict: Predict,
 
 
 def summarize(results: list[dict]) -> dict:
-    keys = [k for k in results[0] if k.split("_")[0] in ("warp", "cdc", "psnr", "ms")]
+    keys = [k for k in results[0] if k.split("_")[0] in ("warp", "abwarp", "cdc", "psnr", "ms")]
     mean = {k: float(np.mean([r[k] for r in results])) for k in keys}
-    mean["warp_cut_causal"] = 1 - mean["warp_causal"] / mean["warp_off"]
-    mean["warp_cut_lookahead"] = 1 - mean["warp_lookahead"] / mean["warp_off"]
+    for metric in ("warp", "abwarp"):
+        for label in ("causal", "lookahead"):
+            mean[f"{metric}_cut_{label}"] = 1 - mean[f"{metric}_{label}"] / mean[f"{metric}_off"]
     return mean
 
 
@@ -209,18 +211,22 @@ def markdown(report: dict) -> str:
         f"# Temporal stage on the shared clips ({report['colorizer']} colorizer, "
         f"{report['frames']} frames per clip, model resolution)",
         "",
-        "Warp error ×10³ (Lai et al. 2018, RGB 0..1, DIS flow on the ground truth) and CDC ×10³ "
-        "(Liu et al. 2021); lower is steadier. PSNR (dB) against the ground truth. "
-        "ms: the stage's CPU time per frame (one thread) on this machine.",
+        "Warp error ×10³ (Lai et al. 2018, RGB 0..1, DIS flow on the ground truth); ab warp: "
+        "the same on the CIELAB ab channels alone (ab units², the part the stage changes: "
+        "lightness is the input's in every row, so the RGB figure has a luma floor common to "
+        "all); CDC ×10³ (Liu et al. 2021). Lower is steadier. PSNR (dB) against the ground "
+        "truth. ms: the stage's CPU time per frame (one thread) on this machine.",
         "",
-        "| clip | warp off | warp causal | warp look-ahead | warp truth | CDC off | CDC causal | "
+        "| clip | warp off | warp causal | warp look-ahead | warp truth | ab warp off | "
+        "ab warp causal | ab warp look-ahead | ab warp truth | CDC off | CDC causal | "
         "CDC look-ahead | CDC truth | PSNR off | PSNR causal | PSNR look-ahead | ms causal | "
         "ms look-ahead |",
-        "|---" * 14 + "|",
+        "|---" * 18 + "|",
     ]
     for r in report["clips"] + [{"clip": "**mean**", **report["mean"]}]:
         cells = [r["clip"]]
         cells += [f"{r[f'warp_{k}'] * 1e3:.2f}" for k in ("off", "causal", "lookahead", "truth")]
+        cells += [f"{r[f'abwarp_{k}']:.2f}" for k in ("off", "causal", "lookahead", "truth")]
         cells += [f"{r[f'cdc_{k}'] * 1e3:.2f}" for k in ("off", "causal", "lookahead", "truth")]
         cells += [f"{r[f'psnr_{k}']:.2f}" for k in ("off", "causal", "lookahead")]
         cells += [f"{r['ms_causal']:.2f}", f"{r['ms_lookahead']:.2f}"]
@@ -229,7 +235,9 @@ def markdown(report: dict) -> str:
     lines += [
         "",
         f"Warp error cut vs per-frame: causal {m['warp_cut_causal']:.0%}, "
-        f"look-ahead {m['warp_cut_lookahead']:.0%}. PSNR change: causal "
+        f"look-ahead {m['warp_cut_lookahead']:.0%} (ab warp: causal "
+        f"{m['abwarp_cut_causal']:.0%}, look-ahead {m['abwarp_cut_lookahead']:.0%}). "
+        f"PSNR change: causal "
         f"{m['psnr_causal'] - m['psnr_off']:+.2f} dB, look-ahead "
         f"{m['psnr_lookahead'] - m['psnr_off']:+.2f} dB.",
     ]
@@ -241,6 +249,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="six clips, 24 frames each")
     parser.add_argument("--frames", type=int, default=48, help="consecutive frames per clip")
     parser.add_argument("--colorizer", choices=("auto", "model", "flicker"), default="auto")
+    parser.add_argument("--weights", help="model file for the model colorizer (default: shipped)")
     parser.add_argument("--videos", type=Path, default=VIDEOS)
     parser.add_argument("--machine", default=f"{platform.machine()}-{os.cpu_count()}cpu")
     parser.add_argument("--crops", type=Path, help="write PNG strips of fast-motion frames here")
@@ -250,7 +259,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         paths = [p for p in paths if p.stem in QUICK_CLIPS]
     cv2.setNumThreads(1)
-    kind, colorizer, predict = make_colorizer(args.colorizer)
+    kind, colorizer, predict = make_colorizer(args.colorizer, args.weights)
     results = []
     for path in paths:
         r = bench_clip(path, frames, colorizer, predict, args.crops)
@@ -263,7 +272,7 @@ def main(argv: list[str] | None = None) -> None:
               "clips": results, "mean": summarize(results)}
     out = RESULTS / args.machine
     out.mkdir(parents=True, exist_ok=True)
-    suffix = "_quick" if args.quick else ""
+    suffix = ("_flicker" if kind == "flicker" else "") + ("_quick" if args.quick else "")
     (out / f"temporal{suffix}.json").write_text(json.dumps(report, indent=1) + "\n")
     (out / f"temporal{suffix}.md").write_text(markdown(report))
     print(markdown(report))

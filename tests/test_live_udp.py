@@ -160,26 +160,24 @@ def test_segments(feed: str, colorizer, tmp_path: Path) -> None:
     assert sum(counts) == 50 and all(counts)
 
 
+@pytest.mark.timeout(120)  # ~10 s idle; a fresh interpreter importing torch on a busy machine
 def test_command_line_sigterm_finalizes(feed: str, tmp_path: Path) -> None:
     from servers.helpers import tiny_weights
 
     weights = tiny_weights(tmp_path / "tiny.safetensors")
-    out = tmp_path / "cam.mp4"
+    out, port = tmp_path / "cam.mp4", free_port()
     cmd = [sys.executable, "-m", "vidcolor.cli", feed, "-o", str(out), "--weights", str(weights),
-           "--engine", "torch", "--device", "cpu", "--size", "64", "--json"]
+           "--engine", "torch", "--device", "cpu", "--size", "64", "--serve", str(port), "--json"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 25
-        while not any(p.stat().st_size > 20_000 for p in tmp_path.glob(".cam*")):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no output growing"
-            time.sleep(0.2)
+        mjpeg_parts(f"http://127.0.0.1:{port}/stream.mjpg", 10, timeout=90)  # frames flow
         proc.send_signal(signal.SIGTERM)
         stdout, stderr = proc.communicate(timeout=15)
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.communicate()
     assert proc.returncode == 0, stderr
     assert '"stopped_by": "signal"' in stdout
     with av.open(str(out)) as container:
-        assert sum(1 for _ in container.decode(video=0)) > 5
+        assert sum(1 for _ in container.decode(video=0)) >= 10

@@ -9,7 +9,7 @@ import pytest
 import torch
 from skimage import data
 
-from training import bins, degrade, export, metrics, train
+from training import bins, calibrate, degrade, export, metrics, train
 from training import data as tdata
 from training import evaluate as tevaluate
 from vidcolor.color import rgb_to_lab
@@ -135,6 +135,14 @@ def test_train_resume_export_evaluate_end_to_end(tmp_path, photo_dir):
     config = read_config(weights)
     assert config["chroma_gain"] == 1.2 and config["num_bins"] == len(second["centers"])
     assert load_model(weights).head.chroma_gain == 1.2
+
+    sweep_json = tmp_path / "sweep.json"
+    best = calibrate.main(["--weights", str(weights), "--data", str(photo_dir), "--size", "64",
+                           "--temperatures", "1.0", "0.5", "--gains", "1.0", "1.5",
+                           "--json", str(sweep_json)])
+    swept = json.loads(sweep_json.read_text())["results"]
+    assert len(swept) == 5 and "gray" in swept
+    assert best in [(t, g) for t in (1.0, 0.5) for g in (1.0, 1.5)]
 
     out_json, grid = tmp_path / "eval.json", tmp_path / "grid.png"
     tevaluate.main(["--weights", str(weights), "--data", str(photo_dir), "--size", "64",

@@ -13,7 +13,8 @@ Propagation and Self-regularization Learning", 2021): mean Jensen-Shannon
 divergence (natural log) between 256-bin histograms of each RGB channel of
 frames i and i+k, averaged over channels, frames and k in (1, 2, 4).
 
-Frames are RGB, [T, H, W, 3], uint8 or float in 0..1.
+Frames are RGB, [T, H, W, 3], uint8 or float in 0..1. ``warp_error`` takes any
+channels-last float frames (e.g. CIELAB ab alone, [T, H, W, 2], in ab units).
 """
 
 from __future__ import annotations
@@ -75,7 +76,11 @@ def reference_motion(reference: np.ndarray) -> ReferenceMotion:
 
 
 def warp_error(frames: np.ndarray, motion: ReferenceMotion) -> float:
-    """Lai et al.'s warp error of ``frames`` (RGB 0..1 scale) along ground-truth ``motion``."""
+    """Lai et al.'s warp error of ``frames`` along ground-truth ``motion``.
+
+    Per pixel, the squared difference summed over channels; averaged over
+    non-occluded pixels, then over frame pairs.
+    """
     frames = _unit(frames)
     if len(frames) != len(motion.remaps) + 1:
         raise ValueError("frames and reference motion differ in length")

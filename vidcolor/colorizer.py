@@ -29,6 +29,20 @@ def _round_to(value: float, multiple: int = MULTIPLE) -> int:
     return max(multiple, int(math.floor(value / multiple + 0.5)) * multiple)
 
 
+def model_input_size(height: int, width: int, short_side: int) -> tuple[int, int]:
+    """The network's input size: short side ``short_side``, aspect kept, multiples of 32."""
+    scale = short_side / min(height, width)
+    return _round_to(height * scale), _round_to(width * scale)
+
+
+def compose_rgb(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """Full-resolution L [H, W] + ab at any size [2, h, w] -> uint8 RGB [H, W, 3]."""
+    h, w = lightness.shape
+    ab_full = np.stack([cv2.resize(c, (w, h), interpolation=cv2.INTER_LINEAR) for c in ab])
+    rgb = lab_to_rgb(np.concatenate((lightness[None], ab_full), 0)).transpose(1, 2, 0)
+    return np.clip(rgb * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
 class Colorizer:
     """Predicts chroma for gray frames with an inference engine.
 
@@ -46,8 +60,7 @@ class Colorizer:
         self.size = size
 
     def model_size(self, height: int, width: int) -> tuple[int, int]:
-        scale = self.size / min(height, width)
-        return _round_to(height * scale), _round_to(width * scale)
+        return model_input_size(height, width, self.size)
 
     def lightness_small(self, luma: np.ndarray, full_range: bool) -> np.ndarray:
         """uint8 luma plane [H, W] -> L [mh, mw] float32, as the network wants it."""
@@ -83,9 +96,4 @@ class Colorizer:
         if image.ndim == 2:
             image = np.repeat(image[..., None], 3, axis=2)
         lightness = rgb_to_lab(image[..., :3].astype(np.float32) / 255, dim=-1)[..., 0]
-        ab = self.predict_ab(lightness)
-        h, w = lightness.shape
-        ab_full = np.stack([cv2.resize(c, (w, h), interpolation=cv2.INTER_LINEAR) for c in ab])
-        lab = np.concatenate((lightness[None], ab_full), 0)
-        rgb = lab_to_rgb(lab).transpose(1, 2, 0)
-        return np.clip(rgb * 255 + 0.5, 0, 255).astype(np.uint8)
+        return compose_rgb(lightness, self.predict_ab(lightness))

@@ -128,13 +128,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     args = parser.parse_args(argv)
 
+    from vidcolor.colorizer import Colorizer
     from vidcolor.pipeline import colorize_video
 
+    colorizer = Colorizer(weights=args.weights)  # first: missing weights fail before any work
     folder = Path(args.output)
     folder.mkdir(parents=True, exist_ok=True)
     gray = write_gray_clip(folder / "gray.mp4")
     color = folder / "vidcolor.mp4"
-    stats = colorize_video(gray, color, weights=args.weights, overwrite=True,
+    stats = colorize_video(gray, color, colorizer=colorizer, overwrite=True,
                            progress=make_progress("colorizing", quiet=args.quiet))
     side = write_side_by_side(gray, color, folder / "side_by_side.mp4")
     if not args.quiet:

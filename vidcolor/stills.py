@@ -22,12 +22,12 @@ def colorize_image(
 
     The image's own chroma is discarded first; only its lightness is used.
     """
-    if colorizer is None:
-        from vidcolor.colorizer import Colorizer
-
-        colorizer = Colorizer(weights=weights, engine_name=engine, device=device, size=size)
     if not isinstance(image, np.ndarray):
         image = read_image(image)
     if image.dtype != np.uint8 or image.ndim not in (2, 3):
         raise ValueError(f"expected a uint8 HxW or HxWx3 image, got {image.dtype} {image.shape}")
+    if colorizer is None:
+        from vidcolor.colorizer import Colorizer
+
+        colorizer = Colorizer(weights=weights, engine_name=engine, device=device, size=size)
     return colorizer.colorize_rgb(image)

@@ -12,17 +12,7 @@ from pathlib import Path
 
 import torch
 
-from vidcolor.engines.base import check_input
-
-
-def default_threads() -> int:
-    """All usable cores but one, which the decoder and encoder threads need.
-
-    On the shared 2-core machine one intra-op thread beat two both model-only and inside the
-    pipeline (benchmarks/results/cpu-2core-*): a second worker mostly waits for a core.
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, (cores or 1) - 1)
+from vidcolor.engines.base import check_input, default_threads
 
 
 class OnnxRuntimeEngine:

@@ -15,7 +15,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from vidcolor.engines.base import check_input
+from vidcolor.engines.base import check_input, default_threads
 
 MAX_GRAPHS = 8  # distinct input shapes kept captured; videos use one or two
 
@@ -45,8 +45,10 @@ class _CapturedGraph:
 class TorchEngine:
     """Runs the model with PyTorch on ``device`` in ``dtype``.
 
-    ``threads`` sets PyTorch's intra-op thread count, which is process-wide; leave it None to
-    keep PyTorch's default. ``cuda_graphs`` only applies on CUDA.
+    On the CPU, ``threads`` (default: all cores but one) sets PyTorch's intra-op thread count,
+    which is process-wide: with every core busy, PyTorch's OpenMP workers wait on each other
+    (the model ran 0.6 fps with 2 threads, 5.1 with 1, on the shared 2-core machine), and
+    the pipeline's colour math runs on the same pool. ``cuda_graphs`` only applies on CUDA.
     """
 
     name = "torch"
@@ -69,8 +71,8 @@ class TorchEngine:
         self.model = self.model.to(memory_format=self._memory_format)
         self._use_graphs = cuda and cuda_graphs
         self._graphs: OrderedDict[tuple[int, ...], _CapturedGraph] = OrderedDict()
-        if threads and not cuda:
-            torch.set_num_threads(threads)
+        if not cuda:
+            torch.set_num_threads(threads or default_threads())
 
     @torch.inference_mode()
     def infer(self, L: torch.Tensor) -> torch.Tensor:

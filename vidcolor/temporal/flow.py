@@ -1,11 +1,12 @@
 """Motion between two frames from their lightness, with a per-pixel trust map.
 
-Flow is estimated with OpenCV's DIS at a reduced resolution (chroma is smooth,
-so coarse motion is enough and costs well under a millisecond), in both
+Flow is estimated with OpenCV's DIS at a reduced resolution (chroma is
+smooth, so coarse motion is enough and costs about a millisecond), in both
 directions. A pixel is trusted to show the same surface in both frames when
 the forward and backward flows agree (Ruder et al.'s consistency test, made
-soft) and the warped lightness matches; occlusions, new content and flow
-failures get low trust so the fresh prediction wins there.
+soft) and the warped lightness matches, or in texture still correlates.
+Occlusions, new content and flow failures get low trust, so the fresh
+prediction wins there.
 """
 
 from __future__ import annotations
@@ -50,7 +51,10 @@ class MotionEstimator:
     """Flow and trust between consecutive frames, computed at ``1/downscale`` size.
 
     ``flow_tolerance`` scales the forward-backward test; ``residual_sigma`` is
-    the lightness mismatch (L units, 0..100) at which trust falls to 1/e.
+    the lightness mismatch (L units, 0..100) at which trust falls to 1/e;
+    ``correlation`` weighs (1 - ZNCC) of 5x5 patches, which forgives residuals
+    in texture that still correlates (0 turns that off); ``erode`` (pixels at
+    the flow's resolution) widens distrust around occlusions.
     """
 
     def __init__(
@@ -62,11 +66,11 @@ class MotionEstimator:
         erode: int = 5,
         correlation: float = 8.0,
     ) -> None:
-        self.correlation = correlation
         self._dis = cv2.DISOpticalFlow_create(PRESETS[preset])
         self.downscale = downscale
         self.flow_tolerance = flow_tolerance
         self.residual_sigma = residual_sigma
+        self.correlation = correlation
         self._grids: dict[tuple[int, int], np.ndarray] = {}
         self._kernel = np.ones((erode, erode), np.uint8)
 
