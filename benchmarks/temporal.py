@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +22,7 @@ import av
 import cv2
 import numpy as np
 
+from benchmarks import machine
 from training.temporal_metrics import cdc, reference_motion, warp_error
 from vidcolor.color import lab_to_rgb, rgb_to_lab, rgb_to_ycbcr
 from vidcolor.colorizer import Colorizer
@@ -251,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--colorizer", choices=("auto", "model", "flicker"), default="auto")
     parser.add_argument("--weights", help="model file for the model colorizer (default: shipped)")
     parser.add_argument("--videos", type=Path, default=VIDEOS)
-    parser.add_argument("--machine", default=f"{platform.machine()}-{os.cpu_count()}cpu")
+    parser.add_argument("--machine", default=machine.machine_slug(), help="results sub-folder")
     parser.add_argument("--crops", type=Path, help="write PNG strips of fast-motion frames here")
     args = parser.parse_args(argv)
     frames = 24 if args.quick else args.frames
@@ -268,8 +267,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{r['clip']:45s} warp x1e3 off/causal/look-ahead {warps}"
               f"  PSNR {r['psnr_off']:.2f}/{r['psnr_causal']:.2f}/{r['psnr_lookahead']:.2f}"
               f"  {r['ms_causal']:.2f}/{r['ms_lookahead']:.2f} ms", flush=True)
-    report = {"colorizer": kind, "frames": frames, "machine": args.machine,
-              "clips": results, "mean": summarize(results)}
+    report = {"colorizer": kind, "frames": frames, "machine": machine.describe(),
+              "load": machine.load_snapshot(), "clips": results, "mean": summarize(results)}
     out = RESULTS / args.machine
     out.mkdir(parents=True, exist_ok=True)
     suffix = ("_flicker" if kind == "flicker" else "") + ("_quick" if args.quick else "")

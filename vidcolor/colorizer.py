@@ -11,6 +11,7 @@ resolution L* is kept and only ab is upsampled.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import cv2
@@ -23,10 +24,27 @@ if TYPE_CHECKING:
     from .engines.base import Engine
 
 MULTIPLE = 32  # the network downsamples five times
+AB_STEPS = 128  # chroma_table's grid points along a and b
 
 
 def _round_to(value: float, multiple: int = MULTIPLE) -> int:
     return max(multiple, int(math.floor(value / multiple + 0.5)) * multiple)
+
+
+@lru_cache(maxsize=4)
+def chroma_table(matrix: str, full_range: bool) -> np.ndarray:
+    """(Cb, Cr) code values for every (L, a, b) on a grid: [101, 128, 128, 2] uint8.
+
+    L in steps of 1, a and b in steps of 2 from -128. Converting through this
+    table costs a lookup per pixel instead of the gamma and cube roots of
+    CIELAB -> sRGB -> Y'CbCr, and its grid is finer than 8-bit chroma can show.
+    Built once per (matrix, range) from ``vidcolor.color``, the one definition.
+    """
+    axis_l = torch.arange(0, 101, dtype=torch.float32)
+    axis_ab = torch.arange(-128, 128, 2, dtype=torch.float32)
+    grid = torch.stack(torch.meshgrid(axis_l, axis_ab, axis_ab, indexing="ij"), 0)
+    ycc = rgb_to_ycbcr(lab_to_rgb(grid, dim=0), matrix, full_range, dim=0)[1:]
+    return (ycc + 0.5).clamp(0, 255).to(torch.uint8).permute(1, 2, 3, 0).contiguous().numpy()
 
 
 def model_input_size(height: int, width: int, short_side: int) -> tuple[int, int]:
@@ -76,14 +94,13 @@ class Colorizer:
     def chroma_planes(self, ab: np.ndarray, lightness: np.ndarray, chroma_hw: tuple[int, int],
                       matrix: str, full_range: bool) -> tuple[np.ndarray, np.ndarray]:
         """ab [2, mh, mw] with its L [mh, mw] -> (Cb, Cr) uint8 planes of size ``chroma_hw``."""
-        lab = np.concatenate((lightness[None], ab), 0)
-        ycc = rgb_to_ycbcr(lab_to_rgb(lab), matrix, full_range)
+        table = chroma_table(matrix, full_range).reshape(-1, 2)
+        li = np.clip(lightness + 0.5, 0, 100).astype(np.int32)
+        ai, bi = (np.clip((c + 129) * 0.5, 0, AB_STEPS - 1).astype(np.int32) for c in ab)
+        cbcr = table[(li * AB_STEPS + ai) * AB_STEPS + bi]
         h, w = chroma_hw
-        planes = []
-        for channel in (1, 2):
-            plane = cv2.resize(ycc[channel], (w, h), interpolation=cv2.INTER_LINEAR)
-            planes.append(np.clip(plane + 0.5, 0, 255).astype(np.uint8))
-        return planes[0], planes[1]
+        return tuple(cv2.resize(np.ascontiguousarray(cbcr[..., i]), (w, h),
+                                interpolation=cv2.INTER_LINEAR) for i in (0, 1))
 
     def predict_ab(self, lightness: np.ndarray) -> np.ndarray:
         """Full-resolution L [H, W] -> ab [2, mh, mw] at the network's resolution."""
