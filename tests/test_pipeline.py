@@ -186,3 +186,51 @@ def test_peak_rss_does_not_grow_with_length(tmp_path, make_clip, tiny_weights):
     rss_long = _peak_rss_mb(long, tmp_path / "l.mp4", tiny_weights)
     # keeping each extra frame's luma and output frame would add about 25 MB
     assert rss_long - rss_short < 15, (rss_short, rss_long)
+
+
+def test_ctrl_c_waits_for_every_stage_then_keeps_a_partial(tmp_path, make_clip, colorizer,
+                                                           monkeypatch):
+    """Ctrl-C while the encoder thread is busy: the partial is finalized only after it ended.
+
+    Before Python 3.13 a KeyboardInterrupt inside ``Thread.join`` marks the joined thread as
+    finished while it still runs; the run must not trust that.
+    """
+    import os
+    import signal
+    import time
+
+    import vidcolor.pipeline as pipeline
+    from vidcolor.pipeline import Interrupted
+
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        pytest.skip("needs Python's own Ctrl-C handling on the main thread")
+    real_write = pipeline.VideoWriter.write_frame
+    busy = threading.Event()
+
+    def slow_write(self, frame):
+        if self.frames == 3:
+            busy.set()
+            time.sleep(0.5)  # Ctrl-C lands while the encoder is in here
+        real_write(self, frame)
+
+    def press_ctrl_c():
+        if busy.wait(60):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(pipeline.VideoWriter, "write_frame", slow_write)
+    src = make_clip(tmp_path / "in.mp4", frames=30)
+    before = threading.active_count()
+    presser = threading.Thread(target=press_ctrl_c)
+    presser.start()
+    try:
+        with pytest.raises(Interrupted) as caught:
+            colorize_video(src, tmp_path / "out.mp4", colorizer=colorizer, batch=2)
+    finally:
+        presser.join()
+    assert threading.active_count() == before  # no stage thread outlives the run
+    partial = tmp_path / "out.partial.mp4"
+    assert caught.value.partial == partial and not caught.value.complete
+    assert leftovers(tmp_path, {"in.mp4"}) == [partial.name]
+    assert 4 <= len(luma_planes(partial)) < 30  # the frame in flight was finished and kept
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored

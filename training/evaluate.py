@@ -42,7 +42,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def make_grid(colorizer: Colorizer, folder: str | Path, count: int, height: int = 192) -> np.ndarray:
+def grid_rows(colorizer: Colorizer, folder: str | Path, count: int, height: int = 192) -> list[np.ndarray]:
     """Rows of gray | ours | ground truth at a common height, as RGB."""
     rows = []
     for _, rgb in photos(folder, count):
@@ -51,6 +51,11 @@ def make_grid(colorizer: Colorizer, folder: str | Path, count: int, height: int 
         width = round(rgb.shape[1] * height / rgb.shape[0])
         rows.append(np.concatenate([cv2.resize(c, (width, height), interpolation=cv2.INTER_AREA)
                                     for c in cells], 1))
+    return rows
+
+
+def stack_rows(rows: list[np.ndarray]) -> np.ndarray:
+    """Stack rows of different widths on a white background."""
     width = max(r.shape[1] for r in rows)
     return np.concatenate([np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)),
                                   constant_values=255) for r in rows], 0)
@@ -87,7 +92,8 @@ def main(argv: list[str] | None = None) -> dict:
                    "results": results}
         Path(args.json).write_text(json.dumps(payload, indent=2))
     if args.grid:
-        grid = np.concatenate([make_grid(colorizer, folder, args.grid_count) for folder in args.data], 0)
+        rows = [row for folder in args.data for row in grid_rows(colorizer, folder, args.grid_count)]
+        grid = stack_rows(rows)
         Path(args.grid).parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(args.grid, cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
         print(f"grid: {args.grid}")

@@ -22,10 +22,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from vidcolor.folders import default_output, folder_jobs
-from vidcolor.io.atomic import check_destination
-from vidcolor.io.images import is_image
-
 PROG = "vidcolor"
 
 
@@ -206,6 +202,9 @@ class _Session:
         The input and the destination are checked before the model is loaded, so a bad
         file fails fast.
         """
+        from vidcolor.io.atomic import check_destination
+        from vidcolor.io.images import is_image
+
         check_destination(dst, src, overwrite=self.args.overwrite)
         if is_image(src):
             return self._run_image(src, dst)
@@ -233,6 +232,8 @@ class _Session:
 
 
 def _run_folder(session: _Session, src: Path, dst: Path) -> tuple[int, dict[str, Any]]:
+    from vidcolor.folders import folder_jobs
+
     if dst.exists() and not dst.is_dir():
         raise NotADirectoryError(f"output {dst} is not a folder")
     if dst.resolve() == src.resolve():
@@ -264,6 +265,8 @@ def _message(exc: BaseException) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from vidcolor.folders import default_output
+
     _check_codec(args.codec)
     live = _live_module()
     if _is_live(args, live):
@@ -317,16 +320,40 @@ def _setup_logging(quiet: bool) -> None:
     logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING, handlers=[handler])
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+def _interrupted(exc: KeyboardInterrupt) -> str:
+    """What Ctrl-C left behind, for the one line the command prints."""
+    partial = getattr(exc, "partial", None)
+    if partial is None:
+        return f"{PROG}: interrupted; no output written"
+    if getattr(exc, "complete", False):
+        return f"{PROG}: interrupted; the output was already complete: {partial}"
+    return f"{PROG}: interrupted; partial output saved to {partial}"
+
+
+def _forget_interrupt() -> None:
+    """Make sure a handled Ctrl-C ends the process with our status, not by SIGINT.
+
+    When a KeyboardInterrupt escapes code run by ``exec()`` of source text (dataclasses and
+    namedtuples build their methods that way, so Ctrl-C while torch imports often lands
+    there), CPython records it as unhandled even though it is caught later, and
+    ``python -m vidcolor`` then kills itself with SIGINT after main() has returned 130.
+    Executing any source text resets that record.
+    """
+    exec("")  # noqa: S102 - a constant empty string
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The command; returns the exit status. SIGTERM is handled like Ctrl-C."""
+    """The command; returns the exit status.
+
+    SIGTERM is handled like Ctrl-C: it gets Python's own SIGINT handler, which the video
+    pipeline recognizes and defers while it owns threads and a temporary file.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     on_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _interrupt) if on_main_thread else None
+    previous = signal.getsignal(signal.SIGTERM) if on_main_thread else None
     try:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
         _setup_logging(quiet="-q" in argv or "--quiet" in argv)
         if argv and argv[0] in ("demo", "bench"):
             return _subcommand(argv[0], argv[1:])
@@ -334,16 +361,15 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         return _fail(str(exc), 2)
     except KeyboardInterrupt as exc:
-        partial = getattr(exc, "partial", None)
-        where = f"; partial output saved to {partial}" if partial else "; no output written"
-        print(f"{PROG}: interrupted{where}", file=sys.stderr)
+        _forget_interrupt()
+        print(_interrupted(exc), file=sys.stderr)
         return 130
     except Exception as exc:
         if os.environ.get("VIDCOLOR_DEBUG"):
             raise
         return _fail(_message(exc))
     finally:
-        if on_main_thread:
+        if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 
 

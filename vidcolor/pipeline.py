@@ -11,6 +11,11 @@ frames its batch and the temporal window need, so memory does not grow with
 the length of the input. The calling thread only supervises: it re-raises
 the first error of any stage, and on Ctrl-C stops every stage within a
 second and finalizes what was encoded as ``<stem>.partial<ext>``.
+
+Ctrl-C is never raised at a random point of the supervising thread while the
+stages run: from just before the temporary output exists until it is kept or
+removed, the signal only asks the stages to stop (see :class:`_Interrupts`),
+and the output is touched only after every stage thread has ended.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import signal
 import threading
 import time
 from collections import deque
@@ -48,11 +54,72 @@ END = _End()
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C: the run stopped; ``partial`` is the finalized partial output, if any."""
+    """Ctrl-C: the run stopped; ``partial`` is the finalized partial output, if any.
 
-    def __init__(self, partial: Path | None) -> None:
-        super().__init__(f"interrupted; partial output: {partial}" if partial else "interrupted")
+    ``complete`` is True in the rare case where the signal came as the output was being
+    finished: ``partial`` is then the complete output at its destination.
+    """
+
+    def __init__(self, partial: Path | None, complete: bool = False) -> None:
+        if partial is None:
+            text = "interrupted"
+        else:
+            text = f"interrupted; {'complete' if complete else 'partial'} output: {partial}"
+        super().__init__(text)
         self.partial = partial
+        self.complete = complete
+
+
+# Signals that mean "stop": those whose handler is signal.default_int_handler (SIGINT by
+# default; the CLI gives SIGTERM the same handler).
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGBREAK")
+                      if hasattr(signal, name))
+
+
+class _Interrupts:
+    """While a run owns stage threads and a temporary output, Ctrl-C is counted, not raised.
+
+    Python raises KeyboardInterrupt at whatever bytecode the main thread happens to run, and
+    in a supervisor that is not safe: before Python 3.13, a KeyboardInterrupt that lands in
+    ``Thread.join()`` marks the joined thread as finished while it still runs
+    (CPython gh-90882), so the output was finalized or removed under the encoder's feet and
+    the interpreter exited with a stage thread inside FFmpeg or PyTorch, which aborts
+    ("terminate called without an active exception", SIGABRT). Inside this context,
+    signals whose handler is ``signal.default_int_handler`` only increase ``count``; the
+    supervisor polls it. Main thread only: elsewhere the caller owns signals, and no
+    KeyboardInterrupt reaches the calling thread anyway.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._previous: dict[int, Any] = {}
+
+    def _note(self, signum: int, frame: object) -> None:
+        self.count += 1  # no locks, no I/O: this runs between any two bytecodes
+
+    def __enter__(self) -> _Interrupts:
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        try:
+            for signum in _STOP_SIGNALS:
+                if signal.getsignal(signum) is signal.default_int_handler:
+                    self._previous[signum] = signal.signal(signum, self._note)
+        except BaseException:
+            self._restore()
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: object) -> None:
+        self._restore()
+        if self.count and exc_type is not None and not issubclass(exc_type, KeyboardInterrupt):
+            # e.g. the encoder failed to open as Ctrl-C came: the writer removed its file
+            raise Interrupted(None) from exc
+
+    def _restore(self) -> None:
+        while self._previous:
+            signum, handler = self._previous.popitem()
+            signal.signal(signum, handler)
 
 
 @dataclass
@@ -249,8 +316,9 @@ class _Run:
 
     def __init__(self, reader: VideoReader, writer: VideoWriter, colorizer, temporal, batch: int,
                  progress: Progress, limit: Callable[[av.VideoFrame], bool],
-                 stats: Stats) -> None:
+                 stats: Stats, interrupts: _Interrupts | None = None) -> None:
         self.reader, self.writer, self.progress, self.limit = reader, writer, progress, limit
+        self.interrupts = interrupts or _Interrupts()
         self.stats, self.timer = stats, _Timer(stats, threading.Lock())
         self.colorize = _Colorize(colorizer, temporal, batch, self.timer)
         self.chroma = _Chroma(colorizer, writer.pix_fmt)
@@ -311,35 +379,42 @@ class _Run:
         self.completed = True
 
     def run(self) -> None:
-        """Run to the end, or raise the first stage error, or :class:`Interrupted`."""
-        threads = [
-            threading.Thread(target=self._stage(body), name=f"vidcolor-{name}", daemon=True)
+        """Run to the end, or raise the first stage error, or :class:`Interrupted`.
+
+        Run it inside ``self.interrupts`` (entered on the main thread), so that Ctrl-C only
+        sets a count this thread polls. Whatever happens, every stage thread has ended before
+        the output is kept or removed, and before this returns.
+        """
+        threads = [  # not daemons: the interpreter must never exit under a running stage
+            threading.Thread(target=self._stage(body), name=f"vidcolor-{name}")
             for name, body in (("decode", self._decode), ("colorize", self._colorize),
                                ("encode", self._encode))
         ]
-        for thread in threads:
-            thread.start()
-        interrupted = False
         try:
-            try:
-                while threads[-1].is_alive() and not self.stop.is_set():
-                    threads[-1].join(_POLL)
-            except KeyboardInterrupt:
-                interrupted = True
-            self.stop.set()
-            for thread in threads:  # each stage notices the stop within one item's work
-                while thread.is_alive():
+            for thread in threads:
+                thread.start()
+            while threads[-1].is_alive() and not self.stop.is_set() and not self.interrupts.count:
+                threads[-1].join(_POLL)
+        finally:
+            self.stop.set()  # each stage notices it within one item's work
+            for thread in threads:
+                while thread.ident is not None and thread.is_alive():  # ident: it was started
                     thread.join(_POLL)
-        except BaseException:  # a second Ctrl-C while stopping: keep nothing
-            if not threads[-1].is_alive():  # never close the file under the encoder's feet
-                self.writer.abort()
-            raise
+        self._conclude()
+
+    def _conclude(self) -> None:
+        """Keep or remove the output, once every stage has ended."""
+        interrupts = self.interrupts.count
         if self.completed:
+            if interrupts:  # the signal came as the encoder was finishing the file
+                raise Interrupted(self.writer.dst, complete=True)
             return
-        if interrupted and not self.errors:
+        if interrupts == 1 and not self.errors:
             raise Interrupted(self._keep_partial())
         self.writer.abort()
-        raise Interrupted(None) if interrupted else self.errors[0]
+        if interrupts:  # a second Ctrl-C while stopping: keep nothing
+            raise Interrupted(None)
+        raise self.errors[0] if self.errors else RuntimeError("the pipeline stopped early")
 
     def _keep_partial(self) -> Path | None:
         try:
@@ -347,7 +422,7 @@ class _Run:
         except Exception as exc:  # the writer has already removed its file
             log.warning("could not keep the partial output: %s", exc)
             return None
-        except BaseException:  # a second Ctrl-C while finalizing: keep nothing
+        except BaseException:  # a KeyboardInterrupt, where signals are not deferred
             self.writer.abort()
             raise
 
@@ -394,7 +469,8 @@ def colorize_video(
 
     ``colorizer`` (a :class:`vidcolor.Colorizer`) is built from ``weights``,
     ``engine``, ``device`` and ``size`` when not given. Raises
-    :class:`Interrupted` on Ctrl-C after keeping the partial output.
+    :class:`Interrupted` on Ctrl-C (or any signal whose handler is
+    ``signal.default_int_handler``) after keeping the partial output.
     """
     started = time.perf_counter()
     if colorizer is None:
@@ -405,7 +481,10 @@ def colorize_video(
     progress = progress or NullProgress()
     stats = Stats(engine=getattr(colorizer.engine, "name", ""),
                   device=str(getattr(colorizer.engine, "device", "")))
-    with open_video(src) as reader:
+    # From before the temporary output exists until it is kept or removed, Ctrl-C is only
+    # counted and the run acts on it at safe points (one that comes before the stages start
+    # stops them at once and leaves nothing).
+    with open_video(src) as reader, _Interrupts() as interrupts:
         writer = VideoWriter(dst, reader.info, reader.copy_streams, codec=codec, crf=crf,
                              preset=preset, src=src, overwrite=overwrite)
         total = reader.info.frames
@@ -413,16 +492,18 @@ def colorize_video(
             total = min(total, frames) if total else frames
         try:
             run = _Run(reader, writer, colorizer, stage, batch, progress,
-                       _frame_limit(frames, duration), stats)
+                       _frame_limit(frames, duration), stats, interrupts)
+            progress.start(total)
         except BaseException:
             writer.abort()
             raise
-        progress.start(total)
         try:
             run.run()  # from here on, the run keeps or removes the output itself
         finally:
             progress.close()
         stats.corrupt_frames_skipped = reader.skipped
+    if interrupts.count:  # the signal came just after the run had finished the output
+        raise Interrupted(writer.dst, complete=True)
     stats.output = str(dst)
     stats.seconds = time.perf_counter() - started
     return stats
