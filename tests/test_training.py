@@ -136,6 +136,13 @@ def test_train_resume_export_evaluate_end_to_end(tmp_path, photo_dir):
     assert config["chroma_gain"] == 1.2 and config["num_bins"] == len(second["centers"])
     assert load_model(weights).head.chroma_gain == 1.2
 
+    warm_run = tmp_path / "warm"
+    train.main(["--data", str(photo_dir), "--out", str(warm_run), "--init", str(weights),
+                "--batch", "2", "--crop", "64", "--steps", "1"])
+    warm = torch.load(warm_run / "last.pt", weights_only=True)
+    torch.testing.assert_close(warm["centers"], second["centers"])
+    assert json.loads(warm["config"])["arch"] == "plain_unet"
+
     sweep_json = tmp_path / "sweep.json"
     best = calibrate.main(["--weights", str(weights), "--data", str(photo_dir), "--size", "64",
                            "--temperatures", "1.0", "0.5", "--gains", "1.0", "1.5",

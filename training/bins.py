@@ -19,12 +19,18 @@ def nearest_bin(ab: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
     return torch.cdist(ab.reshape(-1, 2), centers).argmin(1).reshape(ab.shape[:-1])
 
 
-def fit_bins(ab_samples: torch.Tensor, step: float = 10.0, sigma: float = 5.0,
-             min_count: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
-    """From sampled ab pixels [N, 2]: the visited bin centres [Q, 2] and their smoothed prior [Q]."""
+def fit_bins(ab_samples: torch.Tensor, step: float = 10.0, sigma: float = 5.0, min_count: int = 1,
+             centers: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """From sampled ab pixels [N, 2]: the visited bin centres [Q, 2] and their smoothed prior [Q].
+
+    With ``centers`` (a model's own bins, when warm-starting) those bins are kept instead.
+    """
     grid = ab_grid(step)
     counts = torch.bincount(nearest_bin(ab_samples, grid), minlength=len(grid)).float()
-    keep = counts >= min_count
+    if centers is None:
+        keep = counts >= min_count
+    else:
+        keep = (grid[:, None, :] == centers[None].to(grid.dtype)).all(-1).any(1)
     side = int(len(grid) ** 0.5)
     kernel_size = 2 * int(3 * sigma / step) + 1
     x = torch.arange(kernel_size) - kernel_size // 2

@@ -21,7 +21,7 @@ import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from torch.utils.data import DataLoader
 
-from vidcolor.models import build_model
+from vidcolor.models import build_model, load_model, read_config
 
 from .bins import fit_bins
 from .data import CropDataset, cached_images
@@ -29,6 +29,7 @@ from .losses import BinnedCrossEntropy
 from .pretrained import load_imagenet_encoder
 from .validate import quick_validation
 
+DECODE_KEYS = ("num_bins", "temperature", "chroma_gain")  # set by the data and by export
 DEFAULT_CONFIG = {"arch": "effnet_lite0_unet", "decoder_channels": [128, 64, 48, 32]}
 
 
@@ -38,7 +39,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--val", help="validation image folder (a few images scored at checkpoints)")
     p.add_argument("--out", default="runs/default", help="run folder (checkpoints, log)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
-    p.add_argument("--init", help="start the weights from another run's checkpoint (warm start)")
+    p.add_argument("--init", help="warm start from a run's last.pt or a model file (.safetensors)")
     p.add_argument("--config", default=json.dumps(DEFAULT_CONFIG), help="model config (JSON)")
     p.add_argument("--steps", type=int, default=20000)
     p.add_argument("--minutes", type=float, default=0, help="stop (with a checkpoint) after this")
@@ -107,14 +108,21 @@ def main(argv: list[str] | None = None) -> None:
                            frames_per_clip=args.frames_per_clip)
     print(f"{len(images)} training images from {', '.join(map(str, args.data))}")
 
+    warm = load_model(args.init) if args.init and args.init.endswith(".safetensors") else None
     if state is not None:
         config = json.loads(state["config"])
         centers, prior = state["centers"], state["prior"]
+    elif warm is not None:  # a shipped model file: keep its architecture and bins
+        config = {k: v for k, v in read_config(args.init).items() if k not in DECODE_KEYS}
+        centers = warm.head.bin_centers.clone()
+        centers, prior = fit_bins(sample_ab(images, 400_000, args.seed), centers=centers)
     else:
         config = json.loads(args.config)
         centers, prior = fit_bins(sample_ab(images, 400_000, args.seed))
     model = make_model(config, centers, pretrained=state is None and not args.init)
-    if args.init:
+    if warm is not None:
+        model.load_state_dict(warm.state_dict())
+    elif args.init:
         model.load_state_dict(torch.load(args.init, weights_only=True)["model"])
     frozen = freeze_encoder(model, args.freeze)
     model.to(device)
