@@ -95,6 +95,12 @@ def test_weights_hash_follows_the_weights(model):
     assert weights_hash(other) != weights_hash(model)
 
 
+def test_weights_hash_follows_the_decode_settings(model):
+    other = copy.deepcopy(model)
+    other.head.chroma_gain = model.head.chroma_gain + 0.4
+    assert weights_hash(other) != weights_hash(model)
+
+
 def test_cache_folder_follows_env(model, tmp_path, monkeypatch):
     monkeypatch.setenv("VIDCOLOR_CACHE", str(tmp_path))
     assert cached_onnx(model).parent == tmp_path / "onnx"

@@ -22,11 +22,13 @@ def cache_dir(*parts: str) -> Path:
 
 
 def weights_hash(model: nn.Module) -> str:
-    """Short hash of the architecture's class and every parameter and buffer, byte for byte.
+    """Short hash of the architecture (its repr, hyperparameters included) and every parameter
+    and buffer, byte for byte.
 
-    Two models with the same hash export to the same graph, so cached artefacts can be reused.
+    Two models with the same hash export to the same graph, so cached artefacts can be reused;
+    non-tensor settings such as the decode temperature and gain are in the repr.
     """
-    digest = hashlib.sha256(type(model).__qualname__.encode())
+    digest = hashlib.sha256(repr(model).encode())
     for name, tensor in sorted(model.state_dict().items()):
         cpu = tensor.detach().to("cpu").contiguous()
         digest.update(f"{name}:{cpu.dtype}:{tuple(cpu.shape)}".encode())

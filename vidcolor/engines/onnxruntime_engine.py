@@ -1,7 +1,7 @@
 """ONNX Runtime back end: the default on machines without a CUDA GPU.
 
-Threads are tuned for a pipeline, not for a benchmark: one inter-op thread, a bounded number of
-intra-op threads, and no spin-waiting, so that the decoder and encoder threads that share the
+Threads are tuned for a pipeline, not for a benchmark: one inter-op thread, one intra-op thread
+per usable core, and no spin-waiting, so that the decoder and encoder threads that share the
 CPU are not starved by workers busy-waiting for the next layer.
 """
 

@@ -11,7 +11,6 @@ from .weights import (
     load_model,
     read_config,
     save_model,
-    weights_digest,
 )
 
 __all__ = [
@@ -23,5 +22,4 @@ __all__ = [
     "load_model",
     "read_config",
     "save_model",
-    "weights_digest",
 ]

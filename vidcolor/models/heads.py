@@ -36,6 +36,10 @@ class BinnedChromaHead(nn.Module):
         self.chroma_gain = chroma_gain
         self.upsample = upsample
 
+    def extra_repr(self) -> str:
+        # Part of the model's repr, so caches keyed on it (ONNX, TensorRT) see the decode.
+        return f"temperature={self.temperature}, chroma_gain={self.chroma_gain}, upsample={self.upsample}"
+
     def logits(self, features: torch.Tensor) -> torch.Tensor:
         return self.classifier(features)
 

@@ -5,7 +5,6 @@ One self-describing file per model, never a pickle: loading cannot run code.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -66,12 +65,3 @@ def load_model(path: str | Path | None = None) -> nn.Module:
     model = build_model(config)
     model.load_state_dict(state)
     return model.eval()
-
-
-def weights_digest(path: str | Path) -> str:
-    """Short content hash, for caches keyed by the weights (ONNX, TensorRT plans)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()[:16]
