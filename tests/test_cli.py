@@ -89,6 +89,9 @@ BAD_INPUTS = {  # case: (make the input, extra arguments, exit status, words of 
     "bad size": (_clip, ("--size", "100"), 2, "--size"),
     "bad engine": (_clip, ("--engine", "magic"), 2, "--engine"),
     "bad device": (_clip, ("--device", "tpu"), 2, "tpu"),
+    "bitrate for a file": (_clip, ("--bitrate", "4M"), 2, "--bitrate"),
+    "bad bitrate": (_clip, ("--bitrate", "fast"), 2, "fast"),
+    "bad input option": (_clip, ("--input-option", "novalue"), 2, "KEY=VALUE"),
 }
 
 
@@ -185,6 +188,12 @@ def test_live_seam_rejects_several_outputs_for_files(tmp_path, make_clip, capsys
     src = make_clip(tmp_path / "in.mp4", frames=4)
     assert main([str(src), "-o", "a.mp4", "-o", "b.mp4"]) == 2
     assert capsys.readouterr().err.startswith("vidcolor: error: ")
+
+
+def test_live_refuses_look_ahead(capsys):
+    assert main(["udp://127.0.0.1:9", "--temporal", "bidirectional"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "live runs cannot" in err
 
 
 def test_help_is_fast_and_torch_free():

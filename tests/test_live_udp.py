@@ -181,3 +181,41 @@ def test_command_line_sigterm_finalizes(feed: str, tmp_path: Path) -> None:
     assert '"stopped_by": "signal"' in stdout
     with av.open(str(out)) as container:
         assert sum(1 for _ in container.decode(video=0)) >= 10
+
+
+def _ffmpeg_for_srt() -> str:
+    from vidcolor.live.relay import ffmpeg_with
+
+    exe = ffmpeg_with("srt")
+    if exe is None:
+        pytest.skip("no ffmpeg command with SRT (apt install ffmpeg)")
+    return exe
+
+
+def test_srt_in_and_out_through_real_ffmpeg_peers(clip: Path, colorizer, tmp_path: Path) -> None:
+    """SRT both ways: an ffmpeg listener serves the clip, vidcolor calls it and restreams to
+    a second ffmpeg listener that records what arrives."""
+    ffmpeg = _ffmpeg_for_srt()
+    src, dst = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
+    recorded = tmp_path / "received.ts"
+    quiet = [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin"]
+    server = subprocess.Popen([*quiet, "-re", "-stream_loop", "-1", "-i", str(clip), "-c", "copy",
+                               "-f", "mpegts", f"srt://127.0.0.1:{src}?mode=listener"],
+                              stderr=subprocess.PIPE)
+    receiver = subprocess.Popen([*quiet, "-i", f"srt://127.0.0.1:{dst}?mode=listener", "-map", "0",
+                                 "-c", "copy", "-frames:v", "20", "-y", str(recorded)],
+                                stderr=subprocess.PIPE)
+    time.sleep(0.5)  # both listeners up; vidcolor's reconnect would cover a slower start
+    try:
+        summary = run_live(f"srt://127.0.0.1:{src}", outputs=[f"srt://127.0.0.1:{dst}"],
+                           frames=40, colorizer=colorizer, status=False)
+        receiver.wait(10)
+    finally:
+        stop(server)
+        stop(receiver)
+    assert summary.frames_out == 40 and summary.audio_packets > 0
+    with av.open(str(recorded)) as container:
+        assert [s.codec_context.name for s in container.streams.audio] == ["aac"]
+        frames = list(container.decode(video=0))
+    assert len(frames) == 20 and (frames[-1].width, frames[-1].height) == (320, 240)
+    assert _chroma_spread(frames[-1]) > 0.5

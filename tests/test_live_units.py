@@ -7,11 +7,12 @@ import logging
 
 import pytest
 
+from vidcolor.io.errors import OutputError
 from vidcolor.live import LiveError, is_live_source, redact, run_live
 from vidcolor.live.backoff import Backoff
 from vidcolor.live.http_preview import parse_address
 from vidcolor.live.latest import Closed, LatestQueue
-from vidcolor.live.sinks import encoder_options
+from vidcolor.live.sinks import EncoderSink, encoder_options
 from vidcolor.live.source import _Timeline
 from vidcolor.live.stats import LatencyHistogram
 
@@ -126,3 +127,40 @@ def test_timeline_continues_across_reconnects_and_jumps() -> None:
     assert first.map(0.0, now=102.1) == pytest.approx(2.1)  # source restarted: re-anchored
     second = _Timeline(session_start=100.0, last=2.1)
     assert second.map(3.0, now=101.0) == pytest.approx(2.1)  # never backwards
+
+
+def test_segments_of_an_earlier_run_need_overwrite(tmp_path) -> None:
+    (tmp_path / "cam_00003.mp4").write_bytes(b"earlier")
+    with pytest.raises(OutputError, match="-y"):
+        EncoderSink(str(tmp_path / "cam.mp4"), segment_seconds=2.0)
+    EncoderSink(str(tmp_path / "cam.mp4"), segment_seconds=2.0, overwrite=True).close()
+    EncoderSink(str(tmp_path / "other.mp4"), segment_seconds=2.0).close()
+    assert (tmp_path / "cam_00003.mp4").read_bytes() == b"earlier"  # nothing written yet
+
+
+def test_a_protocol_nobody_here_speaks_is_one_clear_error(monkeypatch) -> None:
+    import av
+
+    from vidcolor.live import relay
+
+    if relay.pyav_has_protocol("srt"):
+        pytest.skip("this PyAV build speaks SRT itself")
+    monkeypatch.setattr(relay.shutil, "which", lambda _name: None)
+    relay.ffmpeg_with.cache_clear()
+    try:
+        with pytest.raises(av.error.ProtocolNotFoundError, match="install ffmpeg"):
+            relay.needs_relay("srt")
+    finally:
+        relay.ffmpeg_with.cache_clear()
+
+
+def test_live_size_follows_the_device(tmp_path) -> None:
+    from servers.helpers import tiny_weights
+
+    from vidcolor.live.runner import LIVE_SIZE, _build_colorizer
+
+    weights = str(tiny_weights(tmp_path / "tiny.safetensors"))
+    chosen, _ = _build_colorizer(None, "torch", "cpu", weights, None, "off", 0.8)
+    assert chosen.size == LIVE_SIZE["cpu"] == 192
+    given, _ = _build_colorizer(None, "torch", "cpu", weights, 320, "off", 0.8)
+    assert given.size == 320

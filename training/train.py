@@ -46,6 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--crop", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--decay-from", type=int, default=0,
+                   help="cosine-decay the learning rate from this step to zero at --steps")
     p.add_argument("--lam", type=float, default=1.0, help="rebalancing: 1 none, 0.5 Zhang et al.")
     p.add_argument("--degrade", type=float, default=0.5, help="share of samples with L degradations")
     p.add_argument("--freeze", type=int, default=3, help="encoder blocks (after the stem) kept frozen")
@@ -74,6 +76,17 @@ def sample_ab(images: list[np.ndarray], count: int, seed: int) -> torch.Tensor:
         pixels.append(flat[rng.integers(0, len(flat), per)])
     rgb = torch.from_numpy(np.concatenate(pixels)).float() / 255
     return rgb_to_lab(rgb, dim=-1)[:, 1:]
+
+
+def learning_rate(base: float, step: int, decay_from: int, steps: int) -> float:
+    """Linear warm-up over 200 steps, then constant until ``decay_from``, then cosine to zero.
+
+    A function of the step alone, so a resumed run continues the same schedule; a
+    fine-tuning continuation sets ``decay_from`` to the step it resumes at.
+    """
+    warmup = min(1.0, (step + 1) / 200)
+    progress = min(1.0, max(0.0, (step - decay_from) / max(1, steps - decay_from)))
+    return base * warmup * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 def freeze_encoder(model: torch.nn.Module, blocks: int) -> list[torch.nn.Module]:
@@ -159,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
                 model.train()
                 for module in frozen:
                     module.eval()
-                lr = args.lr * min(1.0, (step + 1) / 200)
+                lr = learning_rate(args.lr, step, args.decay_from, args.steps)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 with torch.autocast(device.type, enabled=use_amp):

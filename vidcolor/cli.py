@@ -54,6 +54,24 @@ def _device(text: str) -> str:
     return text
 
 
+def _bitrate(text: str) -> int:
+    """``4000000``, ``4M``, ``800k``."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([kKmM]?)", text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"expected bits per second like 4M or 800k, got {text!r}")
+    value = float(match[1]) * {"": 1, "k": 1e3, "m": 1e6}[match[2].lower()]
+    if value < 1000:
+        raise argparse.ArgumentTypeError(f"at least 1k bits per second, got {text}")
+    return int(value)
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, value
+
+
 def _unit(text: str) -> float:
     value = float(text)
     if not 0.0 <= value <= 1.0:
@@ -83,7 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add = parser.add_argument_group("video encoding").add_argument
     add("--codec", default="libx264", metavar="NAME", help="video encoder (default libx264)")
-    add("--crf", type=float, default=18, metavar="Q", help="constant quality (default 18)")
+    add("--crf", type=float, metavar="Q",
+        help="constant quality (default 18 for files; live: 20 for files, 23 for restreams)")
+    add("--bitrate", type=_bitrate, metavar="RATE", help="live outputs: bits per second (4M, 800k)")
     add("--preset", metavar="NAME", help="encoder preset (e.g. veryfast, medium, p4)")
     add("--frames", type=_positive(int), metavar="N", help="stop after N frames")
     add("--duration", type=_positive(float), metavar="S", help="stop after S seconds")
@@ -92,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--weights", metavar="PATH", help="model file (.safetensors; default: shipped model)")
     add("--engine", default="auto", choices=("auto", "tensorrt", "torch", "onnxruntime"))
     add("--device", type=_device, default="auto", metavar="DEV", help="auto, cpu, cuda, cuda:N")
-    add("--size", type=_size, default=256, metavar="PX", help="model short side (default 256)")
+    add("--size", type=_size, metavar="PX",
+        help="model short side (default 256; live: 192 on CPU, for real time)")
     add("--batch", type=_positive(int), default=4, metavar="N", help="frames per inference")
     add("--temporal", default="causal", choices=("off", "causal", "bidirectional"))
     add("--temporal-strength", type=_unit, default=0.8, metavar="X", help="0..1 (default 0.8)")
@@ -108,8 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     add("--video-size", metavar="WxH", help="capture size, e.g. 640x480")
     add("--framerate", metavar="FPS", help="capture frame rate")
     add("--segment", type=_positive(float), metavar="S", help="cut file outputs every S seconds")
+    add("--input-option", action="append", default=[], type=_key_value, metavar="KEY=VALUE",
+        help="FFmpeg option for the source, e.g. rtsp_transport=udp (repeatable)")
+    add("--timeout", type=_positive(float), default=5.0, metavar="S",
+        help="seconds of silence before the source counts as lost (default 5)")
     add("--give-up-after", type=_positive(float), default=60.0, metavar="S",
         help="stop when the source is lost this long (default 60)")
+    add("--no-reconnect", action="store_true", help="stop at the first loss of the source")
     return parser
 
 
@@ -132,14 +158,18 @@ def _is_live(args: argparse.Namespace, live) -> bool:
 def _run_live(args: argparse.Namespace, live) -> int:
     if live is None:
         raise UsageError("live sources and sinks need vidcolor.live, not in this install")
+    if args.temporal == "bidirectional":
+        raise UsageError("--temporal bidirectional looks ahead, which live runs cannot; "
+                         "use causal or off")
     summary = live.run_live(
         args.input, outputs=args.output, preview=args.preview, serve=args.serve,
         input_format=args.input_format, video_size=args.video_size, framerate=args.framerate,
-        frames=args.frames, duration=args.duration, give_up_after=args.give_up_after,
-        codec=args.codec, crf=args.crf, preset=args.preset, segment_seconds=args.segment,
-        overwrite=args.overwrite, engine=args.engine, device=args.device, weights=args.weights,
-        size=args.size, temporal=args.temporal, temporal_strength=args.temporal_strength,
-        status=False if args.quiet else None,
+        input_options=dict(args.input_option), frames=args.frames, duration=args.duration,
+        reconnect=not args.no_reconnect, give_up_after=args.give_up_after, timeout=args.timeout,
+        codec=args.codec, crf=args.crf, preset=args.preset, bitrate=args.bitrate,
+        segment_seconds=args.segment, overwrite=args.overwrite, engine=args.engine,
+        device=args.device, weights=args.weights, size=args.size, temporal=args.temporal,
+        temporal_strength=args.temporal_strength, status=False if args.quiet else None,
     )
     if args.json:
         print(json.dumps(dataclasses.asdict(summary), indent=2, default=str))
@@ -166,7 +196,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword options colorize_video takes, from the command line."""
     return {
         "codec": args.codec,
-        "crf": args.crf,
+        "crf": 18 if args.crf is None else args.crf,
         "preset": args.preset,
         "batch": args.batch,
         "temporal": args.temporal,
@@ -192,7 +222,7 @@ class _Session:
                 weights=self.args.weights,
                 engine_name=self.args.engine,
                 device=self.args.device,
-                size=self.args.size,
+                size=self.args.size or 256,
             )
         return self._colorizer
 
@@ -273,6 +303,8 @@ def _run(args: argparse.Namespace) -> int:
         return _run_live(args, live)
     if len(args.output) > 1:
         raise UsageError("only live runs take several outputs")
+    if args.bitrate is not None:
+        raise UsageError("--bitrate is for live outputs; files use --crf")
     src = Path(args.input)
     if not src.exists():
         raise FileNotFoundError(f"input {src} does not exist")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -20,6 +21,7 @@ from vidcolor.io.errors import OutputError
 
 from .backoff import Backoff
 from .redact import redact
+from .relay import RELAYABLE, Relay, needs_relay
 from .source import AudioPacket, audio_signature, scheme_of
 
 log = logging.getLogger("vidcolor.live")
@@ -75,7 +77,8 @@ def encoder_options(codec: str, low_delay: bool, crf: float | None,
 
 class EncoderSink(Sink):
     """Encode and mux to a file (written beside and renamed into place on close, or cut into
-    ``segment_seconds`` pieces) or to a restream URL (rtsp/rtmp/udp/srt/tcp)."""
+    ``segment_seconds`` pieces) or to a restream URL (rtsp/rtmp/udp/srt/tcp; srt through an
+    ``ffmpeg`` relay when PyAV lacks it)."""
 
     def __init__(self, target: str, *, codec: str = "libx264", crf: float | None = None,
                  preset: str | None = None, bitrate: int | None = None,
@@ -94,9 +97,11 @@ class EncoderSink(Sink):
                 self._dst = Path(target).expanduser().resolve()
                 if not self._dst.parent.is_dir():
                     raise OutputError(f"output folder {self._dst.parent} does not exist")
+                self._check_segments(overwrite)
             else:
                 self._dst = check_destination(target, overwrite=overwrite)
         self._out: av.container.OutputContainer | None = None
+        self._relay: Relay | None = None
         self._tmp: Path | None = None
         self._video = self._audio = None
         self._audio_sig: tuple | None = None
@@ -153,8 +158,13 @@ class EncoderSink(Sink):
         else:
             self._tmp = temp_path(self._dst)
             path = str(self._tmp)
-        self._out = av.open(path, "w", format=fmt, options=opts,
-                            timeout=self.timeout if self.stream else None)
+        scheme = scheme_of(self.target)
+        if self.stream and scheme in RELAYABLE and needs_relay(scheme):
+            self._relay = Relay.writer(path, self.timeout)
+            self._out = self._relay.container
+        else:
+            self._out = av.open(path, "w", format=fmt, options=opts,
+                                timeout=self.timeout if self.stream else None)
         video = self._out.add_stream(self.codec, rate=self._rate)
         video.width, video.height, video.pix_fmt = self._width, self._height, "yuv420p"
         video.codec_context.time_base = TIME_BASE
@@ -170,6 +180,15 @@ class EncoderSink(Sink):
         self._audio = self._out.add_stream_from_template(self._template) if with_audio else None
         self._out.start_encoding()
         self._last = {"video": -1, "audio": -1}
+
+    def _check_segments(self, overwrite: bool) -> None:
+        """Segments are written in place (each one final when cut): refuse to replace an
+        earlier run's pieces unless told to."""
+        pattern = self._segment_pattern()
+        existing = sorted(pattern.parent.glob(re.sub(r"%0?\d*d", "*", pattern.name)))
+        if existing and not overwrite:
+            raise OutputError(f"{existing[0]} and {len(existing) - 1} more segment(s) exist; "
+                              "use -y to overwrite")
 
     def _segment_pattern(self) -> Path:
         if "%" in self._dst.name:
@@ -242,6 +261,9 @@ class EncoderSink(Sink):
             with contextlib.suppress(av.FFmpegError, OSError):
                 self._out.close()
         self._out = None
+        if self._relay is not None:
+            self._relay.close()
+            self._relay = None
 
     # -- closing ----------------------------------------------------------------------------
     def close(self) -> None:

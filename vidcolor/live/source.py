@@ -12,6 +12,7 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -20,6 +21,7 @@ import av
 from .backoff import Backoff
 from .latest import LatestQueue
 from .redact import redact
+from .relay import RELAYABLE, Relay, needs_relay
 from .stats import LiveStats
 
 log = logging.getLogger("vidcolor.live")
@@ -91,9 +93,15 @@ class SourceSpec:
         opts.update(self.options)
         return opts
 
-    def open(self) -> av.container.InputContainer:
-        return av.open(self.url, format=self.format_name(), options=self.av_options(),
-                       timeout=(self.open_timeout, self.read_timeout))
+    def open(self) -> tuple[av.container.InputContainer, Callable[[], None]]:
+        """The opened input and how to close it: a protocol PyAV lacks (SRT in PyPI's wheels)
+        comes through an ``ffmpeg`` relay process, which closing also ends."""
+        if scheme_of(self.url) in RELAYABLE and needs_relay(scheme_of(self.url)):
+            relay = Relay.reader(self.url, self.av_options(), self.open_timeout)
+            return relay.container, relay.close
+        container = av.open(self.url, format=self.format_name(), options=self.av_options(),
+                            timeout=(self.open_timeout, self.read_timeout))
+        return container, container.close
 
 
 @dataclass
@@ -184,7 +192,7 @@ class CaptureThread(threading.Thread):
         connected_before = False
         while not self._halt.is_set():
             try:
-                container = self.spec.open()
+                container, close = self.spec.open()
             except (av.FFmpegError, OSError) as exc:
                 if not connected_before and not self.reconnect:
                     raise RuntimeError(f"cannot open {self._name}: {redact(exc)}") from None
@@ -194,7 +202,7 @@ class CaptureThread(threading.Thread):
                 self.stats.reconnects += 1
                 log.warning("reconnected to %s after %.1f s", self._name, self.backoff.failing_for)
             connected_before = True
-            reason = self._read(container)
+            reason = self._read(container, close)
             if reason is None:
                 return
             if self._halt.is_set():
@@ -214,13 +222,13 @@ class CaptureThread(threading.Thread):
             log.info("%s; retrying %s in %.1f s", failure, self._name, delay)
         self._halt.wait(delay)
 
-    def _read(self, container: av.container.InputContainer) -> str | None:
+    def _read(self, container: av.container.InputContainer, close: Callable[[], None]) -> str | None:
         """Demux until stop or loss; the loss reason, or None when a finite source ended."""
         first_connection = not self.template_used.is_set()
         try:
             video = container.streams.video[0]
         except IndexError:
-            container.close()
+            close()
             return "no video stream"
         if self.rate is None:
             self.rate = video.average_rate or video.guessed_rate
@@ -250,7 +258,7 @@ class CaptureThread(threading.Thread):
             self._last_time = timeline.map(None, time.monotonic())
             if first_connection and self.stats.frames_in:
                 self.template_used.wait(5.0)  # the sinks copy the audio stream's parameters
-            container.close()
+            close()
 
     def _decode(self, packet: av.Packet, timeline: _Timeline) -> None:
         try:
