@@ -63,10 +63,11 @@ def configurations(quick: bool) -> list[dict]:
         if choose_engine().name == "tensorrt":
             configs += [{"engine": "tensorrt", "precision": p} for p in ("fp16", "bf16")]
         return configs[1:2] if quick else configs
-    configs = [{"engine": e, "precision": "fp32", "threads": t}
-               for e in ("onnxruntime", "torch") for t in (1, 2)]
+    configs = [{"engine": "onnxruntime", "precision": p, "threads": t}
+               for p in ("int8", "fp32") for t in (1, 2)]
+    configs += [{"engine": "torch", "precision": "fp32", "threads": t} for t in (1, 2)]
     configs.append({"engine": "torch", "precision": "bf16", "threads": 1})
-    return [configs[0], configs[2]] if quick else configs
+    return [configs[0], configs[4]] if quick else configs
 
 
 def batches(quick: bool) -> tuple[int, ...]:
@@ -106,8 +107,8 @@ def run_model(weights: str | None, *, quick: bool, seconds: float) -> dict:
 
 
 def _peer_engine(model: nn.Module, folder: Path, quick: bool) -> Engine:
-    """The engine ``auto`` picks (PyTorch when quick: no export), and random peer weights
-    kept out of the user cache."""
+    """The engine ``auto`` picks (PyTorch when quick: no export), in FP32 for every network
+    alike, and random peer weights kept out of the user cache."""
     choice = choose_engine("torch" if quick else "auto")
     if choice.name == "onnxruntime":
         return OnnxRuntimeEngine(export_onnx(model, folder / "net.onnx"))

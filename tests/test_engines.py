@@ -56,13 +56,49 @@ def reference(model):
 
 
 def test_onnxruntime_matches_torch_on_dynamic_shapes(model, reference):
-    engine = engines.create_engine("onnxruntime", "cpu", model)
-    assert isinstance(engine, engines.Engine)
+    engine = engines.create_engine("onnxruntime", "cpu", model, precision="fp32")
+    assert isinstance(engine, engines.Engine) and engine.dtype == torch.float32
     for shape, expected in reference.items():
         ab = engine.infer(lightness(*shape))
         assert ab.shape == (shape[0], 2, shape[1], shape[2]) and ab.dtype == torch.float32
         assert (ab - expected).abs().max().item() <= 0.5, shape
     assert expected.abs().max() > 1  # a network that outputs zeros would pass trivially
+
+
+def _skimage_lightness() -> list[torch.Tensor]:
+    """Real photographs that scikit-image ships, as L at 128x192."""
+    data = pytest.importorskip("skimage.data")
+    from vidcolor.color import rgb_to_lab
+
+    out = []
+    for name in ("astronaut", "chelsea", "coffee", "rocket"):
+        rgb = torch.from_numpy(getattr(data, name)()).float() / 255
+        small = torch.nn.functional.interpolate(rgb.permute(2, 0, 1)[None], (128, 192),
+                                                mode="area")
+        out.append(rgb_to_lab(small, dim=1)[:, :1])
+    return out
+
+
+def test_int8_decoder_is_the_default_and_stays_close(model):
+    """ONNX Runtime's default: INT8 decoder calibrated on synthetic images, cached; on real
+    photographs it stays within a fraction of an ab unit of PyTorch FP32 on average."""
+    from vidcolor.engines.onnx_int8 import cached_int8_onnx
+
+    engine = engines.create_engine("onnxruntime", "cpu", model)
+    assert engine.dtype == torch.int8 and engine.path == cached_int8_onnx(model)
+    ops = {n.op_type for n in onnx.load(str(engine.path)).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear", "Conv"} <= ops
+    torch_engine = engines.create_engine("torch", "cpu", model)
+    errors = torch.cat([(engine.infer(L) - torch_engine.infer(L)).abs().flatten()
+                        for L in _skimage_lightness()])
+    assert errors.mean().item() <= 0.5 and torch.quantile(errors, 0.99).item() <= 3.0, (
+        errors.mean().item(), torch.quantile(errors, 0.99).item())
+    assert torch_engine.infer(_skimage_lightness()[0]).abs().max() > 1
+
+
+def test_int8_is_for_onnxruntime_only(model):
+    with pytest.raises(engines.EngineUnavailableError, match="onnxruntime"):
+        engines.create_engine("torch", "cpu", model, precision="int8")
 
 
 def test_onnx_export_is_dynamic_checked_and_cached(model):

@@ -160,7 +160,7 @@ def test_live_size_follows_the_device(tmp_path) -> None:
     from vidcolor.live.runner import LIVE_SIZE, _build_colorizer
 
     weights = str(tiny_weights(tmp_path / "tiny.safetensors"))
-    chosen, _ = _build_colorizer(None, "torch", "cpu", weights, None, "off", 0.8)
+    chosen, _ = _build_colorizer(None, "torch", "cpu", None, weights, None, "off", 0.8)
     assert chosen.size == LIVE_SIZE["cpu"] == 192
-    given, _ = _build_colorizer(None, "torch", "cpu", weights, 320, "off", 0.8)
+    given, _ = _build_colorizer(None, "torch", "cpu", None, weights, 320, "off", 0.8)
     assert given.size == 320

@@ -19,7 +19,8 @@ from rich.console import Console
 from rich.table import Table
 
 from vidcolor.colorizer import Colorizer
-from vidcolor.engines.torch_engine import TorchEngine
+from vidcolor.engines import create_engine
+from vidcolor.engines.base import precision_name
 from vidcolor.models import load_model
 
 from .validate import gray_of, photos, score_folder
@@ -34,6 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--size", type=int, default=256, help="short side the network sees")
     p.add_argument("--temperature", type=float, help="override the annealed-mean temperature")
     p.add_argument("--gain", type=float, help="override the chroma gain")
+    p.add_argument("--engine", default="torch", choices=("torch", "onnxruntime"),
+                   help="score through this engine on the CPU (default torch)")
+    p.add_argument("--precision", help="engine precision (e.g. int8 with onnxruntime)")
     p.add_argument("--limit", type=int, help="score at most this many photos per folder")
     p.add_argument("--no-ssim", action="store_true", help="skip SSIM (the slow metric)")
     p.add_argument("--json", help="write the results here")
@@ -81,13 +85,15 @@ def main(argv: list[str] | None = None) -> dict:
         model.head.temperature = args.temperature
     if args.gain is not None:
         model.head.chroma_gain = args.gain
-    colorizer = Colorizer(TorchEngine(model, "cpu"), size=args.size)
+    colorizer = Colorizer(create_engine(args.engine, "cpu", model, precision=args.precision),
+                          size=args.size)
     results = {folder: score_folder(colorizer, folder, args.limit, with_ssim=not args.no_ssim)
                for folder in args.data}
     Console(width=160).print(results_table(results))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         payload = {"weights": str(args.weights or "default"), "size": args.size,
+                   "engine": args.engine, "precision": precision_name(colorizer.engine.dtype),
                    "temperature": model.head.temperature, "gain": model.head.chroma_gain,
                    "results": results}
         Path(args.json).write_text(json.dumps(payload, indent=2))

@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--weights", metavar="PATH", help="model file (.safetensors; default: shipped model)")
     add("--engine", default="auto", choices=("auto", "tensorrt", "torch", "onnxruntime"))
     add("--device", type=_device, default="auto", metavar="DEV", help="auto, cpu, cuda, cuda:N")
+    add("--precision", choices=("auto", "fp32", "fp16", "bf16", "int8"), default="auto",
+        help="auto: int8 decoder with onnxruntime, fp16 on CUDA, else fp32")
     add("--size", type=_size, metavar="PX",
         help="model short side (default 256; live: 192 on CPU, for real time)")
     add("--batch", type=_positive(int), default=4, metavar="N", help="frames per inference")
@@ -168,12 +170,17 @@ def _run_live(args: argparse.Namespace, live) -> int:
         reconnect=not args.no_reconnect, give_up_after=args.give_up_after, timeout=args.timeout,
         codec=args.codec, crf=args.crf, preset=args.preset, bitrate=args.bitrate,
         segment_seconds=args.segment, overwrite=args.overwrite, engine=args.engine,
-        device=args.device, weights=args.weights, size=args.size, temporal=args.temporal,
+        device=args.device, precision=_precision(args), weights=args.weights, size=args.size,
+        temporal=args.temporal,
         temporal_strength=args.temporal_strength, status=False if args.quiet else None,
     )
     if args.json:
         print(json.dumps(dataclasses.asdict(summary), indent=2, default=str))
     return 0
+
+
+def _precision(args: argparse.Namespace) -> str | None:
+    return None if args.precision == "auto" else args.precision
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -223,6 +230,7 @@ class _Session:
                 engine_name=self.args.engine,
                 device=self.args.device,
                 size=self.args.size or 256,
+                precision=_precision(self.args),
             )
         return self._colorizer
 

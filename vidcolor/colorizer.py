@@ -65,15 +65,17 @@ class Colorizer:
     """Predicts chroma for gray frames with an inference engine.
 
     ``size`` is the short side (in pixels, rounded to a multiple of 32) at
-    which the network sees each frame; the aspect ratio is kept.
+    which the network sees each frame; the aspect ratio is kept. ``precision``
+    (fp32, fp16, bf16, int8; None: the engine's default) goes to the engine.
     """
 
     def __init__(self, engine: Engine | None = None, *, weights: str | None = None,
-                 engine_name: str = "auto", device: str = "auto", size: int = 256) -> None:
+                 engine_name: str = "auto", device: str = "auto", size: int = 256,
+                 precision: str | None = None) -> None:
         if engine is None:
             from .engines import create_engine
 
-            engine = create_engine(engine_name, device, weights=weights)
+            engine = create_engine(engine_name, device, weights=weights, precision=precision)
         self.engine = engine
         self.size = size
 

@@ -11,6 +11,7 @@ PRECISIONS: dict[str, torch.dtype] = {
     "fp32": torch.float32,
     "fp16": torch.float16,
     "bf16": torch.bfloat16,
+    "int8": torch.int8,  # ONNX Runtime only: INT8 decoder, FP32 encoder (engines.onnx_int8)
 }
 
 

@@ -16,14 +16,16 @@ from vidcolor.engines.base import check_input, usable_cores
 
 
 class OnnxRuntimeEngine:
-    """Runs an ONNX file (FP32, dynamic shapes) with ONNX Runtime's CPU provider."""
+    """Runs an ONNX file (dynamic shapes, FP32 at its boundary) with ONNX Runtime's CPU
+    provider; ``dtype`` names what it computes in (torch.int8: the INT8-decoder file)."""
 
     name = "onnxruntime"
     reason = "requested explicitly"
     device = torch.device("cpu")
     dtype = torch.float32
 
-    def __init__(self, onnx_path: str | os.PathLike, *, threads: int | None = None) -> None:
+    def __init__(self, onnx_path: str | os.PathLike, *, threads: int | None = None,
+                 dtype: torch.dtype = torch.float32) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -37,6 +39,7 @@ class OnnxRuntimeEngine:
         # Spinning workers were slower here (up to 1.5x per frame): they burn the cores others need.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.threads = options.intra_op_num_threads
+        self.dtype = dtype
         self.path = Path(onnx_path)
         self._session = ort.InferenceSession(
             str(self.path), options, providers=["CPUExecutionProvider"]

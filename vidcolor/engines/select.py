@@ -19,6 +19,9 @@ from vidcolor.engines.base import Engine, EngineUnavailableError, precision_dtyp
 log = logging.getLogger(__name__)
 
 ENGINE_NAMES = ("auto", "tensorrt", "torch", "onnxruntime")
+#: ONNX Runtime's default: the INT8 decoder (about 1.5x faster; the output moves by a fraction
+#: of an ab unit and the validation metrics by under 0.01; benchmarks/results/*/int8.md).
+ONNXRUNTIME_DEFAULT = torch.int8
 
 
 class Choice(NamedTuple):
@@ -102,6 +105,20 @@ def _load(weights: str | os.PathLike | nn.Module | None) -> nn.Module:
     return load_model(None if weights is None else str(weights))
 
 
+def _onnxruntime_engine(model: nn.Module, dtype: torch.dtype, threads: int | None) -> Engine:
+    from vidcolor.engines.onnxruntime_engine import OnnxRuntimeEngine
+
+    if dtype == torch.int8:
+        from vidcolor.engines.onnx_int8 import cached_int8_onnx
+
+        return OnnxRuntimeEngine(cached_int8_onnx(model), threads=threads, dtype=dtype)
+    if dtype != torch.float32:
+        raise EngineUnavailableError("the onnxruntime engine runs in fp32 or int8")
+    from vidcolor.engines.onnx_export import cached_onnx
+
+    return OnnxRuntimeEngine(cached_onnx(model), threads=threads)
+
+
 def create_engine(
     name: str = "auto",
     device: str = "auto",
@@ -113,20 +130,18 @@ def create_engine(
     """Build the engine ``choose_engine`` picks; its ``reason`` is logged and kept on it.
 
     ``weights``: a safetensors path, an ``nn.Module``, or None for the shipped default.
-    ``precision``: ``fp32``/``fp16``/``bf16``, None for the engine's default (FP16 on CUDA,
-    FP32 on the CPU). ``threads``: CPU threads for inference (None: engine default).
+    ``precision``: ``fp32``/``fp16``/``bf16``/``int8``, None for the engine's default: FP16 on
+    CUDA, :data:`ONNXRUNTIME_DEFAULT` with ONNX Runtime, FP32 for PyTorch on the CPU.
+    ``threads``: CPU threads for inference (None: engine default).
     """
     choice = choose_engine(name, device)
     dtype = precision_dtype(precision) if precision is not None else None
     model = _load(weights)
     engine: Engine
+    if dtype == torch.int8 and choice.name != "onnxruntime":
+        raise EngineUnavailableError("int8 is an onnxruntime precision (CPU); use fp32/fp16/bf16")
     if choice.name == "onnxruntime":
-        if dtype not in (None, torch.float32):
-            raise EngineUnavailableError("the onnxruntime engine runs in fp32 only")
-        from vidcolor.engines.onnx_export import cached_onnx
-        from vidcolor.engines.onnxruntime_engine import OnnxRuntimeEngine
-
-        engine = OnnxRuntimeEngine(cached_onnx(model), threads=threads)
+        engine = _onnxruntime_engine(model, dtype or ONNXRUNTIME_DEFAULT, threads)
     elif choice.name == "tensorrt":
         from vidcolor.engines.tensorrt_engine import TensorRTEngine
 

@@ -70,6 +70,7 @@ def run_live(
     colorizer=None,
     engine: str = "auto",
     device: str = "auto",
+    precision: str | None = None,
     weights: str | None = None,
     size: int | None = None,
     temporal: str = "causal",
@@ -103,8 +104,8 @@ def run_live(
             sinks.append(HttpPreviewSink(serve))
         if preview:
             sinks.append(WindowSink())
-        paint = FrameColorizer(*_build_colorizer(colorizer, engine, device, weights, size,
-                                                 temporal, temporal_strength))
+        paint = FrameColorizer(*_build_colorizer(colorizer, engine, device, precision, weights,
+                                                 size, temporal, temporal_strength))
     except BaseException:
         _close_all(sinks)
         raise
@@ -137,11 +138,12 @@ def run_live(
     return summary
 
 
-def _build_colorizer(colorizer, engine, device, weights, size, temporal, strength):
+def _build_colorizer(colorizer, engine, device, precision, weights, size, temporal, strength):
     if colorizer is None:
         from vidcolor.colorizer import Colorizer
 
-        colorizer = Colorizer(weights=weights, engine_name=engine, device=device, size=size or 256)
+        colorizer = Colorizer(weights=weights, engine_name=engine, device=device, size=size or 256,
+                              precision=precision)
         if size is None:
             colorizer.size = LIVE_SIZE.get(colorizer.engine.device.type, 256)
             log.info("live model size %d on %s", colorizer.size, colorizer.engine.device)
