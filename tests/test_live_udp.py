@@ -184,6 +184,7 @@ def test_command_line_sigterm_finalizes(feed: str, tmp_path: Path) -> None:
 
 
 def _ffmpeg_for_srt() -> str:
+    """The ffmpeg command (with SRT, as Debian's), for peers PyAV cannot play."""
     from vidcolor.live.relay import ffmpeg_with
 
     exe = ffmpeg_with("srt")
@@ -219,3 +220,64 @@ def test_srt_in_and_out_through_real_ffmpeg_peers(clip: Path, colorizer, tmp_pat
         frames = list(container.decode(video=0))
     assert len(frames) == 20 and (frames[-1].width, frames[-1].height) == (320, 240)
     assert _chroma_spread(frames[-1]) > 0.5
+
+
+def _rtmp_server(clip: Path, url: str) -> subprocess.Popen:
+    """ffmpeg as a one-client RTMP server (PyAV cannot pass ``listen`` to an output's I/O)."""
+    ffmpeg = _ffmpeg_for_srt()
+    return subprocess.Popen([ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-re",
+                             "-stream_loop", "-1", "-i", str(clip), "-c", "copy", "-f", "flv",
+                             "-listen", "1", url], stderr=subprocess.PIPE)
+
+
+@pytest.mark.parametrize("scheme", ["rtmp", "tcp"])
+def test_pull_from_a_server_and_restream_over_tcp(clip: Path, colorizer, scheme: str) -> None:
+    """A player's view: RTMP and TCP sources served by another process (it listens, vidcolor
+    connects), restreamed as MPEG-TS over TCP to a listening receiver."""
+    port, back = free_port(), free_port()
+    url = {"rtmp": f"rtmp://127.0.0.1:{port}/live/key", "tcp": f"tcp://127.0.0.1:{port}"}[scheme]
+    pushed = scheme == "tcp"
+    server = start(push_cmd(clip, url, "--loop", "--listen")) if pushed else _rtmp_server(clip, url)
+    receiver = start([sys.executable, str(SERVERS / "receive.py"), f"tcp://127.0.0.1:{back}",
+                      "--listen"])
+    time.sleep(0.5)
+    try:
+        summary = run_live(url, outputs=[f"tcp://127.0.0.1:{back}"], frames=30,
+                           colorizer=colorizer, status=False)
+        line = receiver.stdout.readline()
+    finally:
+        stop(server)
+        stop(receiver)
+    assert summary.frames_out == 30 and summary.audio_packets > 0
+    got = json.loads(line)
+    assert got["frames"] == 10 and got["audio"] == ["aac"] and got["chroma_spread"] > 0.5
+
+
+def test_hls_over_http(clip: Path, colorizer, tmp_path: Path) -> None:
+    """An HLS playlist and its segments served by a real HTTP server."""
+    import functools
+    import http.server
+
+    folder = tmp_path / "hls"
+    folder.mkdir()
+    with av.open(str(clip)) as source, av.open(str(folder / "cam.m3u8"), "w", format="hls",
+                                               options={"hls_time": "1"}) as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in source.streams}
+        for packet in source.demux():
+            if packet.dts is not None:
+                packet.stream = streams[packet.stream.index]
+                out.mux(packet)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        summary = run_live(f"http://127.0.0.1:{server.server_port}/cam.m3u8",
+                           outputs=[str(tmp_path / "hls.mp4")], colorizer=colorizer, status=False)
+    finally:
+        server.shutdown()
+    # played in real time (4 s at 15 fps); a busy machine may drop a few, but counts them
+    assert summary.stopped_by == "source ended" and summary.frames_in == 60
+    assert summary.frames_out + summary.dropped == 60 and summary.frames_out >= 30
+    with av.open(str(tmp_path / "hls.mp4")) as container:
+        assert [s.codec_context.name for s in container.streams.audio] == ["aac"]
+        assert sum(1 for _ in container.decode(video=0)) == summary.frames_out

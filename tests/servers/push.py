@@ -2,12 +2,14 @@
 
     python push.py make CLIP --size 320x240 --fps 15 --seconds 10 [--audio]
     python push.py push CLIP udp://127.0.0.1:PORT [--format mpegts] [--loop] [--seconds N]
+                                                  [--listen]
 
 ``make`` pans across a real photograph (the shared data set's when present, else
 scikit-image's astronaut) in gray, H.264 with a keyframe every second (so a receiver joins
 fast), optionally with an AAC tone. ``push`` stream-copies the clip's packets to the URL,
 paced by their timestamps, looping with continuous timestamps; it prints READY once the
-output is open. Only loopback addresses are used by the tests.
+output is open. With ``--listen`` it is the TCP server that a player connects to, and prints
+READY before waiting for that player. Only loopback addresses are used by the tests.
 """
 
 from __future__ import annotations
@@ -74,14 +76,22 @@ def make(path: str, size: str, fps: int, seconds: float, audio: bool) -> None:
             out.mux(sound.encode(None))
 
 
-def push(path: str, url: str, fmt: str, loop: bool, seconds: float | None) -> None:
+def push(path: str, url: str, fmt: str, loop: bool, seconds: float | None,
+         listen: bool = False) -> None:
     source = av.open(path)
     streams = [s for s in source.streams if s.type in ("video", "audio")]
     length = float(source.duration or 0) / av.time_base or 1.0
-    out = av.open(url + ("?pkt_size=1316" if url.startswith("udp:") else ""), "w", format=fmt)
+    if listen:
+        print("READY", flush=True)  # av.open returns once a player has connected
+    if url.startswith("udp:"):
+        url += "?pkt_size=1316"
+    elif listen:
+        url += "?listen=1"  # a protocol option: PyAV hands output options to the muxer only
+    out = av.open(url, "w", format=fmt)
     mapped = {s.index: out.add_stream_from_template(s) for s in streams}
     out.start_encoding()
-    print("READY", flush=True)
+    if not listen:
+        print("READY", flush=True)
     start, lap = time.monotonic(), 0
     try:
         while True:
@@ -123,12 +133,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--format", default="mpegts")
     p.add_argument("--loop", action="store_true")
     p.add_argument("--seconds", type=float)
+    p.add_argument("--listen", action="store_true")
     args = parser.parse_args(argv)
     if args.cmd == "make":
         make(args.clip, args.size, args.fps, args.seconds, args.audio)
     else:
         try:
-            push(args.clip, args.url, args.format, args.loop, args.seconds)
+            push(args.clip, args.url, args.format, args.loop, args.seconds, args.listen)
         except KeyboardInterrupt:
             sys.exit(0)
 

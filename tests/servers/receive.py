@@ -3,9 +3,9 @@ connecting, so a listener and a publisher must not share one interpreter).
 
     python receive.py URL [--listen] [--frames N] [--timeout S]
 
-``--listen`` makes FFmpeg itself the server (RTMP ``listen=1``, RTSP ``rtsp_flags=listen``;
-UDP always listens). Prints READY, then one JSON line: frames decoded, width, height, audio
-codecs, and the chroma spread of the last frame (0 for gray).
+``--listen`` makes FFmpeg itself the server (RTMP and TCP ``listen=1``, RTSP
+``rtsp_flags=listen``; UDP always listens). Prints READY, then one JSON line: frames decoded,
+width, height, audio codecs, and the chroma spread of the last frame (0 for gray).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=20.0)
     args = parser.parse_args()
     options = {}
-    if args.listen and args.url.startswith("rtmp"):
+    if args.listen and args.url.startswith(("rtmp", "tcp")):
         options["listen"] = "1"
     elif args.listen and args.url.startswith("rtsp"):
         options.update(rtsp_flags="listen", listen_timeout=str(int(args.timeout)))

@@ -77,8 +77,12 @@ class SourceSpec:
         micros = str(int(self.read_timeout * 1e6))
         opts: dict[str, str] = {}
         if scheme in NETWORK_SCHEMES:
-            opts.update(fflags="nobuffer", flags="low_delay", analyzeduration="1000000",
-                        probesize="1000000", rw_timeout=micros)
+            opts.update(flags="low_delay", analyzeduration="1000000", probesize="1000000",
+                        rw_timeout=micros)
+            if scheme not in ("http", "https"):
+                # Discards what probing read: old frames of a live feed, but a whole segment
+                # of an HLS recording, whose latency is its segment length anyway.
+                opts["fflags"] = "nobuffer"
         if scheme in ("rtsp", "rtsps"):
             opts.update(rtsp_transport="tcp", timeout=micros)
         elif scheme == "udp":
@@ -155,8 +159,9 @@ class SourceGaveUp(RuntimeError):
 
 
 class CaptureThread(threading.Thread):
-    """Reads ``spec`` until stopped; reconnects on loss (unless ``reconnect`` is False). A file
-    (anything not live) is released at its own frame rate and ends at its end."""
+    """Reads ``spec`` until stopped; reconnects on loss (unless ``reconnect`` is False). A file,
+    or a recording over HTTP (it has a duration), is released at its own frame rate, like
+    ``ffmpeg -re``, and ends at its end."""
 
     def __init__(self, spec: SourceSpec, frames: LatestQueue[Captured], stats: LiveStats,
                  backoff: Backoff, *, reconnect: bool = True, audio: bool = True,
@@ -243,6 +248,7 @@ class CaptureThread(threading.Thread):
                 self.audio_stream = audio
         timeline = _Timeline(self._start_time, self._last_time)
         finite = container.duration is not None and scheme_of(self.spec.url) in _FINITE_SCHEMES
+        self.paced = self.paced or finite  # a recording (HLS VOD, MP4 over HTTP) plays in real time
         try:
             for packet in container.demux(streams):
                 if self._halt.is_set():
