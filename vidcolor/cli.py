@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="model short side (default 256; live: 192 on CPU, for real time)")
     add("--batch", type=_positive(int), default=4, metavar="N", help="frames per inference")
     add("--temporal", default="causal", choices=("off", "causal", "bidirectional"))
-    add("--temporal-strength", type=_unit, default=0.8, metavar="X", help="0..1 (default 0.8)")
+    add("--temporal-strength", type=_unit, default=0.9, metavar="X", help="0..1 (default 0.9)")
 
     add = parser.add_argument_group("reporting").add_argument
     add("--json", action="store_true", help="print a JSON summary on stdout")

@@ -456,7 +456,7 @@ def colorize_video(
     size: int = 256,
     batch: int = 4,
     temporal: str = "causal",
-    temporal_strength: float = 0.8,
+    temporal_strength: float = 0.9,
     codec: str = "libx264",
     crf: float | None = 18,
     preset: str | None = None,

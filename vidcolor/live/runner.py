@@ -74,7 +74,7 @@ def run_live(
     weights: str | None = None,
     size: int | None = None,
     temporal: str = "causal",
-    temporal_strength: float = 0.8,
+    temporal_strength: float = 0.9,
     queue_size: int = 2,
     status: bool | None = None,
     stop: threading.Event | None = None,

@@ -49,21 +49,26 @@ class TemporalStage:
     ``strength`` in 0..1 is the share of the motion-compensated past kept
     where motion is trusted (0 = off). A cut is declared when the mean trust
     falls under ``cut_trust`` or the lightness histograms differ by more than
-    ``cut_histogram`` (Bhattacharyya distance).
+    ``cut_histogram`` (Bhattacharyya distance). Both thresholds are low on
+    purpose: fast zooms and motion blur (the shared running-car clip) drive the
+    trust to 0.05-0.1 and the histogram distance to 0.35 without a cut, and a
+    false cut there throws away the regions that still match; a real cut
+    leaves nothing that matches. The residual test stays strict (sigma 4 L
+    units): loosening it lets warped colour trail behind moving objects.
     """
 
     def __init__(
         self,
         mode: str = "causal",
-        strength: float = 0.8,
+        strength: float = 0.9,
         *,
         window: int = 3,
         preset: str = "fast",
         downscale: int = 2,
         residual_sigma: float = 4.0,
-        flow_tolerance: float = 2.0,
-        cut_trust: float = 0.15,
-        cut_histogram: float = 0.25,
+        flow_tolerance: float = 4.0,
+        cut_trust: float = 0.05,
+        cut_histogram: float = 0.5,
         erode: int = 5,
         correlation: float = 8.0,
     ) -> None:
