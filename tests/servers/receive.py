@@ -5,7 +5,8 @@ connecting, so a listener and a publisher must not share one interpreter).
 
 ``--listen`` makes FFmpeg itself the server (RTMP and TCP ``listen=1``, RTSP
 ``rtsp_flags=listen``; UDP always listens). Prints READY, then one JSON line: frames decoded,
-width, height, audio codecs, and the chroma spread of the last frame (0 for gray).
+width, height, audio codecs and decoded audio frames, and the chroma spread of the last
+frame (0 for gray).
 """
 
 from __future__ import annotations
@@ -29,15 +30,20 @@ def main() -> None:
     elif args.listen and args.url.startswith("rtsp"):
         options.update(rtsp_flags="listen", listen_timeout=str(int(args.timeout)))
     print("READY", flush=True)
-    report: dict = {"frames": 0}
+    report: dict = {"frames": 0, "audio_frames": 0}
     with av.open(args.url, options=options, timeout=args.timeout) as container:
         report["audio"] = [s.codec_context.name for s in container.streams.audio]
-        for frame in container.decode(video=0):
-            report["frames"] += 1
+        for packet in container.demux():
+            for frame in packet.decode():
+                if packet.stream.type == "audio":
+                    report["audio_frames"] += 1
+                    continue
+                report["frames"] += 1
+                if report["frames"] >= args.frames:
+                    yuv = frame.to_ndarray(format="yuv420p")
+                    report.update(width=frame.width, height=frame.height,
+                                  chroma_spread=float(yuv[frame.height :].std()))
             if report["frames"] >= args.frames:
-                yuv = frame.to_ndarray(format="yuv420p")
-                report.update(width=frame.width, height=frame.height,
-                              chroma_spread=float(yuv[frame.height :].std()))
                 break
     print(json.dumps(report), flush=True)
 

@@ -21,6 +21,7 @@ from vidcolor.io.errors import OutputError
 
 from .backoff import Backoff
 from .redact import redact
+from .reencode import AacReencoder, lacks_global_header
 from .relay import RELAYABLE, Relay, needs_relay
 from .source import AudioPacket, audio_signature, scheme_of
 
@@ -104,6 +105,7 @@ class EncoderSink(Sink):
         self._relay: Relay | None = None
         self._tmp: Path | None = None
         self._video = self._audio = None
+        self._reencoder: AacReencoder | None = None
         self._audio_sig: tuple | None = None
         self._template = None
         self._last = {"video": -1, "audio": -1}
@@ -122,10 +124,9 @@ class EncoderSink(Sink):
             self._failed(exc)
 
     def _open(self) -> None:
-        if self._template is not None and self.stream and self._template_lacks_config():
+        if self._template is not None and self._needs_reencode() and self._reencoder is None:
             log.warning("%s: the %s audio has no global header (ADTS, as in MPEG-TS), which "
-                        "RTSP needs; writing video only", self.name, self._audio_sig[0])
-            self._template = None
+                        "RTSP needs; re-encoding it as AAC", self.name, self._audio_sig[0])
         try:
             self._open_container(with_audio=self._template is not None)
         except (av.FFmpegError, OSError, ValueError) as exc:
@@ -137,10 +138,10 @@ class EncoderSink(Sink):
             self._template = None
             self._open_container(with_audio=False)
 
-    def _template_lacks_config(self) -> bool:
+    def _needs_reencode(self) -> bool:
         """RTSP announces codec configuration up front (SDP); stream copy cannot invent it."""
-        ctx = self._template.codec_context
-        return STREAM_FORMATS[scheme_of(self.target)] == "rtsp" and not ctx.extradata
+        rtsp = self.stream and STREAM_FORMATS[scheme_of(self.target)] == "rtsp"
+        return rtsp and lacks_global_header(self._template)
 
     def _open_container(self, with_audio: bool) -> None:
         fmt, opts, path = None, {}, self.target
@@ -177,7 +178,12 @@ class EncoderSink(Sink):
             self.options.pop("crf", None)
         video.codec_context.options = dict(self.options)
         self._video = video
-        self._audio = self._out.add_stream_from_template(self._template) if with_audio else None
+        self._audio = self._reencoder = None
+        if with_audio and self._needs_reencode():
+            self._reencoder = AacReencoder(self._template, self._out)
+            self._audio = self._reencoder.stream
+        elif with_audio:
+            self._audio = self._out.add_stream_from_template(self._template)
         self._out.start_encoding()
         self._last = {"video": -1, "audio": -1}
 
@@ -212,6 +218,10 @@ class EncoderSink(Sink):
 
     def write_audio(self, packet: AudioPacket) -> None:
         if self._out is None or self._audio is None or packet.signature != self._audio_sig:
+            return
+        if self._reencoder is not None:
+            for encoded in self._reencoder.encode(bytes(packet.packet), packet.time):
+                self._guard(self._out.mux, encoded)
             return
         pts = round(packet.time / TIME_BASE)
         if pts <= self._last["audio"]:
@@ -272,6 +282,9 @@ class EncoderSink(Sink):
                 discard(self._tmp)
             return
         self._guard(self._mux_video, None)
+        if self._reencoder is not None and self._out is not None:
+            for encoded in self._reencoder.flush():
+                self._guard(self._out.mux, encoded)
         if self.stream:
             self._close_quietly()
             return
