@@ -93,11 +93,13 @@ def run(args: argparse.Namespace) -> dict:
     from benchmarks.model import our_model
     from vidcolor.colorizer import Colorizer
     from vidcolor.engines import create_engine
+    from vidcolor.live.runner import LIVE_SIZE
 
     seconds = args.soak or args.seconds
     net, _config, provenance = our_model(args.weights)
-    colorizer = Colorizer(create_engine(args.engine, args.device, weights=net),
-                          size=args.model_size)
+    engine = create_engine(args.engine, args.device, weights=net)
+    size = args.model_size or LIVE_SIZE.get(engine.device.type, 256)
+    colorizer = Colorizer(engine, size=size)
     with tempfile.TemporaryDirectory(prefix="vidcolor-live-bench-") as tmp:
         clip = Path(tmp) / "loop.mp4"
         subprocess.run([sys.executable, str(SERVERS / "push.py"), "make", str(clip), "--size",
@@ -123,7 +125,7 @@ def run(args: argparse.Namespace) -> dict:
         "source": f"{args.source} loopback, {args.size} at {args.fps} fps, looping real clip",
         "sink": "file (libx264 veryfast, CRF 20) with audio stream copy",
         "model": provenance, "engine": summary.engine, "device": summary.device,
-        "model_size": args.model_size, "temporal": args.temporal, "seconds": seconds,
+        "model_size": size, "temporal": args.temporal, "seconds": seconds,
         "summary": summary.to_dict(),
         "rss_mb": {"before": rss_before, "start": warm[0]["rss_mb"] if warm else None,
                    "end": warm[-1]["rss_mb"] if warm else None,
@@ -180,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", help="model file (default: the shipped model)")
     parser.add_argument("--engine", default="auto")
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--model-size", type=int, default=256)
+    parser.add_argument("--model-size", type=int, help="default: what live runs use (LIVE_SIZE)")
     parser.add_argument("--temporal", default="causal", choices=("causal", "off"))
     parser.add_argument("--every", type=float, default=5.0, help="timeline interval (s)")
     parser.add_argument("--out", type=Path, help="results folder (default: per machine)")
@@ -197,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     path = out / "live.json"
     results = json.loads(path.read_text()) if path.is_file() else {"sections": {}}
     results["machine"] = machine.describe()
-    name = ("soak" if args.soak else "live") + ("" if args.model_size == 256 else
+    name = ("soak" if args.soak else "live") + ("" if args.model_size is None else
                                                   f" (model size {args.model_size})")
     results["sections"][name] = section
     path.write_text(json.dumps(results, indent=1) + "\n")
