@@ -93,13 +93,11 @@ def run(args: argparse.Namespace) -> dict:
     from benchmarks.model import our_model
     from vidcolor.colorizer import Colorizer
     from vidcolor.engines import create_engine
-    from vidcolor.live.runner import LIVE_SIZE
 
     seconds = args.soak or args.seconds
     net, _config, provenance = our_model(args.weights)
-    engine = create_engine(args.engine, args.device, weights=net)
-    size = args.model_size or LIVE_SIZE.get(engine.device.type, 256)
-    colorizer = Colorizer(engine, size=size)
+    size = args.model_size
+    colorizer = Colorizer(create_engine(args.engine, args.device, weights=net), size=size)
     with tempfile.TemporaryDirectory(prefix="vidcolor-live-bench-") as tmp:
         clip = Path(tmp) / "loop.mp4"
         subprocess.run([sys.executable, str(SERVERS / "push.py"), "make", str(clip), "--size",
@@ -182,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", help="model file (default: the shipped model)")
     parser.add_argument("--engine", default="auto")
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--model-size", type=int, help="default: what live runs use (LIVE_SIZE)")
+    parser.add_argument("--model-size", type=int, default=256)
     parser.add_argument("--temporal", default="causal", choices=("causal", "off"))
     parser.add_argument("--every", type=float, default=5.0, help="timeline interval (s)")
     parser.add_argument("--out", type=Path, help="results folder (default: per machine)")
@@ -199,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     path = out / "live.json"
     results = json.loads(path.read_text()) if path.is_file() else {"sections": {}}
     results["machine"] = machine.describe()
-    name = ("soak" if args.soak else "live") + ("" if args.model_size is None else
+    name = ("soak" if args.soak else "live") + ("" if args.model_size == 256 else
                                                   f" (model size {args.model_size})")
     results["sections"][name] = section
     path.write_text(json.dumps(results, indent=1) + "\n")

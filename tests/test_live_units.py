@@ -152,15 +152,3 @@ def test_a_protocol_nobody_here_speaks_is_one_clear_error(monkeypatch) -> None:
             relay.needs_relay("srt")
     finally:
         relay.ffmpeg_with.cache_clear()
-
-
-def test_live_size_follows_the_device(tmp_path) -> None:
-    from servers.helpers import tiny_weights
-
-    from vidcolor.live.runner import LIVE_SIZE, _build_colorizer
-
-    weights = str(tiny_weights(tmp_path / "tiny.safetensors"))
-    chosen, _ = _build_colorizer(None, "torch", "cpu", None, weights, None, "off", 0.8)
-    assert chosen.size == LIVE_SIZE["cpu"] == 192
-    given, _ = _build_colorizer(None, "torch", "cpu", None, weights, 320, "off", 0.8)
-    assert given.size == 320

@@ -114,8 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--device", type=_device, default="auto", metavar="DEV", help="auto, cpu, cuda, cuda:N")
     add("--precision", choices=("auto", "fp32", "fp16", "bf16", "int8"), default="auto",
         help="auto: int8 decoder with onnxruntime, fp16 on CUDA, else fp32")
-    add("--size", type=_size, metavar="PX",
-        help="model short side (default 256; live: 192 on CPU, for real time)")
+    add("--size", type=_size, default=256, metavar="PX", help="model short side (default 256)")
     add("--batch", type=_positive(int), default=4, metavar="N", help="frames per inference")
     add("--temporal", default="causal", choices=("off", "causal", "bidirectional"))
     add("--temporal-strength", type=_unit, default=0.9, metavar="X", help="0..1 (default 0.9)")
@@ -229,7 +228,7 @@ class _Session:
                 weights=self.args.weights,
                 engine_name=self.args.engine,
                 device=self.args.device,
-                size=self.args.size or 256,
+                size=self.args.size,
                 precision=_precision(self.args),
             )
         return self._colorizer

@@ -30,9 +30,6 @@ from .window import WindowSink
 
 log = logging.getLogger("vidcolor.live")
 DEFAULT_RATE = Fraction(30)
-#: Model short side for live runs when none is given: real time first. On this project's
-#: 2-core CPU, 480p30 at 256 drops 22% of frames; at 192 it drops under 1% (benchmarks.live).
-LIVE_SIZE = {"cpu": 192, "cuda": 256}
 
 
 class LiveError(RuntimeError):
@@ -72,7 +69,7 @@ def run_live(
     device: str = "auto",
     precision: str | None = None,
     weights: str | None = None,
-    size: int | None = None,
+    size: int = 256,
     temporal: str = "causal",
     temporal_strength: float = 0.9,
     queue_size: int = 2,
@@ -86,8 +83,7 @@ def run_live(
 
     ``outputs``: files (``segment_seconds`` cuts them) and restream URLs. ``timeout``: seconds
     before a silent source counts as lost. ``status``: the rich status line (None: on a TTY).
-    ``colorizer``: a ready ``Colorizer`` (else one is built from engine/device/weights/size;
-    ``size`` None picks :data:`LIVE_SIZE` for the engine's device).
+    ``colorizer``: a ready ``Colorizer`` (else one is built from engine/device/weights/size).
     ``stats``: pass a :class:`LiveStats` to watch the run from another thread (benchmarks).
     The summary's ``stopped_by``: frames, duration, signal, stop, window closed, source ended
     (a file or finite HTTP source), gave up / error (with :class:`LiveError`).
@@ -142,11 +138,8 @@ def _build_colorizer(colorizer, engine, device, precision, weights, size, tempor
     if colorizer is None:
         from vidcolor.colorizer import Colorizer
 
-        colorizer = Colorizer(weights=weights, engine_name=engine, device=device, size=size or 256,
+        colorizer = Colorizer(weights=weights, engine_name=engine, device=device, size=size,
                               precision=precision)
-        if size is None:
-            colorizer.size = LIVE_SIZE.get(colorizer.engine.device.type, 256)
-            log.info("live model size %d on %s", colorizer.size, colorizer.engine.device)
     if temporal == "off":
         return colorizer, None
     if temporal != "causal":
