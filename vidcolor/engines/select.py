@@ -19,8 +19,8 @@ from vidcolor.engines.base import Engine, EngineUnavailableError, precision_dtyp
 log = logging.getLogger(__name__)
 
 ENGINE_NAMES = ("auto", "tensorrt", "torch", "onnxruntime")
-#: ONNX Runtime's default: the INT8 decoder (about 1.5x faster; the output moves by a fraction
-#: of an ab unit and the validation metrics by under 0.01; benchmarks/results/*/int8.md).
+#: ONNX Runtime's default: the INT8 decoder (1.4x faster at batch 4; the output moves by a
+#: fraction of an ab unit, validation metrics by under 0.01: benchmarks/results/*/quality.md).
 ONNXRUNTIME_DEFAULT = torch.int8
 
 
