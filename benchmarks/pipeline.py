@@ -23,9 +23,10 @@ from vidcolor.io.writer import VideoWriter
 from vidcolor.pipeline import colorize_video
 
 CODEC = {"codec": "libx264", "crf": 18, "preset": None}  # the pipeline's defaults
-FRAMES = {"480p": 72, "720p": 48, "1080p": 36, "2160p": 16}
+FRAMES = {"480p": 240, "720p": 120, "1080p": 72, "2160p": 24}  # seconds each: runs vary less
 REAL_CLIP = Path(__file__).resolve().parents[2] / "shared/data/videos/openpose__video.mp4"
 REAL_FRAMES = 96
+REPEATS = 2
 
 
 def transcode(src: Path, dst: Path, frames: int | None = None) -> dict:
@@ -72,9 +73,15 @@ def colorize(src: Path, dst: Path, colorizer: Colorizer, frames: int | None,
 
 
 def _compare(name: str, src: Path, folder: Path, colorizer: Colorizer, frames: int | None,
-             temporal: str) -> dict:
-    plain = transcode(src, folder / f"{name}-transcode.mp4", frames)
-    colored = colorize(src, folder / f"{name}-color.mp4", colorizer, frames, temporal)
+             temporal: str, repeats: int = REPEATS) -> dict:
+    """Transcode-only and colorize, alternated ``repeats`` times; the faster run of each is
+    kept (with its stage times), like the model section's best call: a shared VM's
+    neighbours move single runs by 10 % and more."""
+    runs = [(transcode(src, folder / f"{name}-transcode.mp4", frames),
+             colorize(src, folder / f"{name}-color.mp4", colorizer, frames, temporal))
+            for _ in range(repeats)]
+    plain = max((t for t, _ in runs), key=lambda r: r["fps"])
+    colored = max((c for _, c in runs), key=lambda r: r["fps"])
     engine = colorizer.engine
     threads = getattr(engine, "threads", None)
     return {"clip": name, "engine": engine.name, "device": str(engine.device),
@@ -89,19 +96,20 @@ def run_pipeline(model, *, quick: bool, real_clip: Path | None, temporal: str = 
     size = 64 if quick else 256
     colorizer = Colorizer(create_engine(weights=model), size=size)
     resolutions = {"tiny": (160, 96)} if quick else RESOLUTIONS
+    repeats = 1 if quick else REPEATS
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for name, dims in resolutions.items():
             frames = 8 if quick else FRAMES[name]
             src = make_gray_clip(folder / f"{name}.mp4", dims, frames)
-            rows.append(_compare(name, src, folder, colorizer, None, temporal))
+            rows.append(_compare(name, src, folder, colorizer, None, temporal, repeats))
             if name == "480p" and colorizer.engine.name == "onnxruntime":
                 for threads in {1, 2} - {colorizer.engine.threads}:  # beside decode + encode
                     other = create_engine("onnxruntime", "cpu", model, threads=threads)
                     rows.append(_compare(name, src, folder, Colorizer(other, size=size), None,
-                                         temporal))
+                                         temporal, repeats))
         if real_clip is not None and real_clip.is_file():
             rows.append(_compare(real_clip.name, real_clip, folder, colorizer,
-                                 8 if quick else REAL_FRAMES, temporal))
-    return {"codec": CODEC, "rows": rows}
+                                 8 if quick else REAL_FRAMES, temporal, repeats))
+    return {"codec": CODEC, "repeats": repeats, "rows": rows}

@@ -78,8 +78,11 @@ def markdown(results: dict) -> str:
                           r["temporal"], r["frames"], r["transcode_fps"], r["pipeline_fps"],
                           r["ratio"]]
                          + [r["ms_per_frame"][k] for k in stages] for r in s["result"]["rows"]])
-        lines += ["Stage ms/frame are busy time per stage; stages run on their own threads and "
-                  "overlap, so they add up to more than 1000 / fps.", ""]
+        repeats = s["result"].get("repeats", 1)
+        best = (f"Each figure is the faster of {repeats} alternating runs (transcode-only and "
+                "colorize), with that run's stage times. ") if repeats > 1 else ""
+        lines += [best + "Stage ms/frame are busy time per stage; stages run on their own "
+                  "threads and overlap, so they add up to more than 1000 / fps.", ""]
         lines += _conditions(s)
     return "\n".join(lines)
 
