@@ -239,13 +239,12 @@ class _Colorize:
         self.pending: list[int] = []
         self.next_key = 0
 
-    def take(self, item: LumaFrame | av.Packet) -> Iterator[_Slot | av.Packet]:
-        if isinstance(item, LumaFrame):
-            with self.timer("prepare"):
-                lightness = self.colorizer.lightness_small(item.y, item.full_range)
-            if self.pending and self.slots[self.pending[0]].lightness.shape != lightness.shape:
+    def take(self, item: _Slot | av.Packet) -> Iterator[_Slot | av.Packet]:
+        """A prepared frame (see :meth:`prepare`) or a copied packet, in input order."""
+        if isinstance(item, _Slot):
+            slot = item
+            if self.pending and self.slots[self.pending[0]].lightness.shape != slot.lightness.shape:
                 self._infer()  # the frame size changed: no mixed batches
-            slot = _Slot(item, lightness)
             self.slots[self.next_key] = slot
             self.pending.append(self.next_key)
             self.next_key += 1
@@ -255,6 +254,12 @@ class _Colorize:
         else:
             self.order.append(item)
         return self._ready()
+
+    def prepare(self, luma: LumaFrame) -> _Slot:
+        """The network's input for one frame. Called on the decode thread, which has time to
+        spare, so that this thread, the pipeline's slowest, only infers and stabilizes."""
+        with self.timer("prepare"):
+            return _Slot(luma, self.colorizer.lightness_small(luma.y, luma.full_range))
 
     def finish(self) -> Iterator[_Slot | av.Packet]:
         self._infer()
@@ -348,6 +353,8 @@ class _Run:
             if isinstance(item, av.VideoFrame):
                 item = END if self.limit(item) else split_luma(item)
             self.timer.add("decode", time.perf_counter() - start)
+            if isinstance(item, LumaFrame):
+                item = self.colorize.prepare(item)
             self.decoded.put(item)
             if item is END:
                 return
