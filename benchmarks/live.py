@@ -96,8 +96,8 @@ def run(args: argparse.Namespace) -> dict:
 
     seconds = args.soak or args.seconds
     net, _config, provenance = our_model(args.weights)
-    size = args.model_size
-    colorizer = Colorizer(create_engine(args.engine, args.device, weights=net), size=size)
+    colorizer = Colorizer(create_engine(args.engine, args.device, weights=net),
+                          size=args.model_size)
     with tempfile.TemporaryDirectory(prefix="vidcolor-live-bench-") as tmp:
         clip = Path(tmp) / "loop.mp4"
         subprocess.run([sys.executable, str(SERVERS / "push.py"), "make", str(clip), "--size",
@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> dict:
         "source": f"{args.source} loopback, {args.size} at {args.fps} fps, looping real clip",
         "sink": "file (libx264 veryfast, CRF 20) with audio stream copy",
         "model": provenance, "engine": summary.engine, "device": summary.device,
-        "model_size": size, "temporal": args.temporal, "seconds": seconds,
+        "model_size": args.model_size, "temporal": args.temporal, "seconds": seconds,
         "summary": summary.to_dict(),
         "rss_mb": {"before": rss_before, "start": warm[0]["rss_mb"] if warm else None,
                    "end": warm[-1]["rss_mb"] if warm else None,

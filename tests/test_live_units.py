@@ -149,6 +149,6 @@ def test_a_protocol_nobody_here_speaks_is_one_clear_error(monkeypatch) -> None:
     relay.ffmpeg_with.cache_clear()
     try:
         with pytest.raises(av.error.ProtocolNotFoundError, match="install ffmpeg"):
-            relay.needs_relay("srt")
+            relay.relay_command("srt")
     finally:
         relay.ffmpeg_with.cache_clear()

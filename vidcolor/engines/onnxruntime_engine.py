@@ -32,8 +32,8 @@ class OnnxRuntimeEngine:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         # All cores: ONNX Runtime without spin-waiting shares them well with the decoder and
-        # encoder threads (480p pipeline on the idle 2-core machine: 16.2 fps with two
-        # intra-op threads, 12.3 with one; benchmarks/results/cpu-2core-amd-epyc).
+        # encoder threads (480p pipeline on the idle 2-core machine, INT8 decoder: 23.3 fps
+        # with two intra-op threads, 19.5 with one; benchmarks/results/cpu-2core-amd-epyc).
         options.intra_op_num_threads = threads or usable_cores()
         options.inter_op_num_threads = 1
         # Spinning workers were slower here (up to 1.5x per frame): they burn the cores others need.

@@ -51,16 +51,23 @@ def ffmpeg_with(scheme: str) -> str | None:
     return exe if scheme in listed.split() else None
 
 
-def needs_relay(scheme: str) -> bool:
-    """True when ``scheme`` must go through the ``ffmpeg`` command; raises a clear error when
-    neither PyAV nor an ``ffmpeg`` on PATH can speak it."""
-    if pyav_has_protocol(scheme):
-        return False
-    if ffmpeg_with(scheme) is None:
+def relay_command(scheme: str) -> str | None:
+    """The ``ffmpeg`` command that must carry ``scheme``, or None where PyAV opens it itself
+    (every scheme outside :data:`RELAYABLE`). Raises a clear error when neither PyAV nor an
+    ``ffmpeg`` on PATH can speak it."""
+    if scheme not in RELAYABLE or pyav_has_protocol(scheme):
+        return None
+    exe = ffmpeg_with(scheme)
+    if exe is None:
         raise av.error.ProtocolNotFoundError(
             0, f"{scheme}:// needs an FFmpeg with that protocol: PyAV's build lacks it and no "
                f"ffmpeg command on PATH has it (install ffmpeg, e.g. apt install ffmpeg)")
-    return True
+    return exe
+
+
+def _flags(options: dict[str, str]) -> list[str]:
+    """FFmpeg options as command-line arguments: ``{"k": "v"}`` -> ``["-k", "v"]``."""
+    return [arg for key, value in options.items() for arg in (f"-{key}", value)]
 
 
 class Relay:
@@ -91,19 +98,17 @@ class Relay:
             raise
 
     @classmethod
-    def reader(cls, url: str, url_options: dict[str, str], timeout: float) -> Relay:
+    def reader(cls, exe: str, url: str, url_options: dict[str, str], timeout: float) -> Relay:
         """``ffmpeg -i URL -c copy -f mpegts pipe:1``, demuxed by PyAV."""
-        options = [arg for k, v in url_options.items() for arg in (f"-{k}", v)]
-        cmd = [ffmpeg_with(url.split("://", 1)[0].lower()), "-hide_banner", "-nostdin",
-               "-loglevel", "error", *options, "-i", url, "-map", "0:v?", "-map", "0:a?",
-               "-c", "copy", "-f", RELAY_FORMAT, "-flush_packets", "1", "pipe:1"]
+        cmd = [exe, "-hide_banner", "-nostdin", "-loglevel", "error", *_flags(url_options),
+               "-i", url, "-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", RELAY_FORMAT,
+               "-flush_packets", "1", "pipe:1"]
         return cls(cmd, write=False, timeout=timeout)
 
     @classmethod
-    def writer(cls, url: str, timeout: float) -> Relay:
+    def writer(cls, exe: str, url: str, timeout: float) -> Relay:
         """PyAV muxes MPEG-TS into ``ffmpeg -i pipe:0 -c copy -f mpegts URL``."""
-        cmd = [ffmpeg_with(url.split("://", 1)[0].lower()), "-hide_banner", "-loglevel", "error",
-               *[arg for k, v in _PIPE_DEMUX.items() for arg in (f"-{k}", v)],
+        cmd = [exe, "-hide_banner", "-loglevel", "error", *_flags(_PIPE_DEMUX),
                "-f", RELAY_FORMAT, "-i", "pipe:0", "-map", "0", "-c", "copy",
                "-f", RELAY_FORMAT, "-flush_packets", "1", url]
         return cls(cmd, write=True, timeout=timeout)

@@ -22,7 +22,7 @@ from vidcolor.io.errors import OutputError
 from .backoff import Backoff
 from .redact import redact
 from .reencode import AacReencoder, lacks_global_header
-from .relay import RELAYABLE, Relay, needs_relay
+from .relay import Relay, relay_command
 from .source import AudioPacket, audio_signature, scheme_of
 
 log = logging.getLogger("vidcolor.live")
@@ -159,9 +159,9 @@ class EncoderSink(Sink):
         else:
             self._tmp = temp_path(self._dst)
             path = str(self._tmp)
-        scheme = scheme_of(self.target)
-        if self.stream and scheme in RELAYABLE and needs_relay(scheme):
-            self._relay = Relay.writer(path, self.timeout)
+        exe = relay_command(scheme_of(self.target)) if self.stream else None
+        if exe is not None:
+            self._relay = Relay.writer(exe, path, self.timeout)
             self._out = self._relay.container
         else:
             self._out = av.open(path, "w", format=fmt, options=opts,

@@ -21,7 +21,7 @@ import av
 from .backoff import Backoff
 from .latest import LatestQueue
 from .redact import redact
-from .relay import RELAYABLE, Relay, needs_relay
+from .relay import Relay, relay_command
 from .stats import LiveStats
 
 log = logging.getLogger("vidcolor.live")
@@ -100,8 +100,9 @@ class SourceSpec:
     def open(self) -> tuple[av.container.InputContainer, Callable[[], None]]:
         """The opened input and how to close it: a protocol PyAV lacks (SRT in PyPI's wheels)
         comes through an ``ffmpeg`` relay process, which closing also ends."""
-        if scheme_of(self.url) in RELAYABLE and needs_relay(scheme_of(self.url)):
-            relay = Relay.reader(self.url, self.av_options(), self.open_timeout)
+        exe = relay_command(scheme_of(self.url))
+        if exe is not None:
+            relay = Relay.reader(exe, self.url, self.av_options(), self.open_timeout)
             return relay.container, relay.close
         container = av.open(self.url, format=self.format_name(), options=self.av_options(),
                             timeout=(self.open_timeout, self.read_timeout))
