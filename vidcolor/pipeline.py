@@ -1,16 +1,17 @@
-"""The streaming video pipeline: decode -> colorize -> temporal -> encode, joined by bounded queues.
+"""The streaming video pipeline: decode -> infer -> temporal -> encode, joined by bounded queues.
 
 ::
 
-    decode thread        colorize thread                  encode thread
-    demux + decode  -q->  batch L, infer, temporal  -q->  ab -> Cb/Cr + own luma, encode, mux
+    decode thread          infer thread        temporal thread       encode thread
+    demux, decode,  -q->   batch, infer  -q->  stabilize ab   -q->   ab -> Cb/Cr + own luma,
+    small L                                                          encode, mux
     (audio/subtitle packets travel the same path, in order, untouched)
 
-Each queue holds a few batches at most, and the colorize stage keeps only the
-frames its batch and the temporal window need, so memory does not grow with
-the length of the input. The calling thread only supervises: it re-raises
-the first error of any stage, and on Ctrl-C stops every stage within a
-second and finalizes what was encoded as ``<stem>.partial<ext>``.
+Inference is the slowest stage, so everything else runs on the other threads. Each queue
+holds a few batches at most, and the stages keep only the frames a batch and the temporal
+window need, so memory does not grow with the length of the input. The calling thread only
+supervises: it re-raises the first error of any stage, and on Ctrl-C stops every stage
+within a second and finalizes what was encoded as ``<stem>.partial<ext>``.
 
 Ctrl-C is never raised at a random point of the supervising thread while the
 stages run: from just before the temporary output exists until it is kept or
@@ -27,7 +28,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -217,79 +218,99 @@ class _Span:
 
 @dataclass
 class _Slot:
-    """A frame on its way; ``ab`` is set once the temporal stage has released it."""
+    """A frame on its way: ``predicted`` is the network's ab, ``ab`` the temporal stage's."""
 
     luma: LumaFrame
     lightness: np.ndarray
+    predicted: np.ndarray | None = None
     ab: np.ndarray | None = None
 
 
-class _Colorize:
-    """The middle stage: batches frames, infers, stabilizes, passes them on in order.
+class _Infer:
+    """Batches prepared frames and infers; passes frames and packets on in input order.
 
-    ``order`` holds the frames and copied packets not yet passed on, in input
-    order; a packet leaves only after every frame before it, so the muxer gets
-    the streams interleaved as they were read.
+    A packet that arrives while a batch is filling waits for that batch, so that it leaves
+    after every frame read before it and the muxer gets the streams interleaved as they were.
     """
 
-    def __init__(self, colorizer, temporal, batch: int, timer: _Timer) -> None:
-        self.colorizer, self.temporal, self.batch, self.timer = colorizer, temporal, batch, timer
-        self.order: deque[_Slot | av.Packet] = deque()
-        self.slots: dict[int, _Slot] = {}
-        self.pending: list[int] = []
-        self.next_key = 0
-
-    def take(self, item: _Slot | av.Packet) -> Iterator[_Slot | av.Packet]:
-        """A prepared frame (see :meth:`prepare`) or a copied packet, in input order."""
-        if isinstance(item, _Slot):
-            slot = item
-            if self.pending and self.slots[self.pending[0]].lightness.shape != slot.lightness.shape:
-                self._infer()  # the frame size changed: no mixed batches
-            self.slots[self.next_key] = slot
-            self.pending.append(self.next_key)
-            self.next_key += 1
-            self.order.append(slot)
-            if len(self.pending) >= self.batch:
-                self._infer()
-        else:
-            self.order.append(item)
-        return self._ready()
+    def __init__(self, colorizer, batch: int, timer: _Timer) -> None:
+        self.colorizer, self.batch, self.timer = colorizer, batch, timer
+        self.pending: list[_Slot] = []
+        self.held: list[_Slot | av.Packet] = []  # the pending frames and the packets among them
 
     def prepare(self, luma: LumaFrame) -> _Slot:
         """The network's input for one frame. Called on the decode thread, which has time to
-        spare, so that this thread, the pipeline's slowest, only infers and stabilizes."""
+        spare, so that the inference thread, the pipeline's slowest, only infers."""
         with self.timer("prepare"):
             return _Slot(luma, self.colorizer.lightness_small(luma.y, luma.full_range))
 
-    def finish(self) -> Iterator[_Slot | av.Packet]:
-        self._infer()
-        with self.timer("temporal"):
-            done = self.temporal.flush() if self.temporal is not None else []
-        self._release(done)
+    def take(self, item: _Slot | av.Packet) -> list[_Slot | av.Packet]:
+        """A prepared frame or a copied packet -> what can be passed on now."""
+        if not isinstance(item, _Slot):
+            if not self.pending:
+                return [item]
+            self.held.append(item)
+            return []
+        ready = []
+        if self.pending and self.pending[0].lightness.shape != item.lightness.shape:
+            ready = self.finish()  # the frame size changed: no mixed batches
+        self.pending.append(item)
+        self.held.append(item)
+        if len(self.pending) >= self.batch:
+            ready += self.finish()
+        return ready
+
+    def finish(self) -> list[_Slot | av.Packet]:
+        """Infer the batch filled so far and pass on everything held."""
+        if self.pending:
+            with self.timer("infer"):
+                ab = self.colorizer.infer(np.stack([s.lightness for s in self.pending])[:, None])
+            for slot, prediction in zip(self.pending, ab, strict=True):
+                slot.predicted = prediction
+        ready, self.pending, self.held = self.held, [], []
+        return ready
+
+
+class _Stabilize:
+    """The temporal stage on its own thread; frames leave in order once it releases them.
+
+    ``order`` holds the frames and packets not yet passed on: a look-ahead temporal stage
+    keeps frames back, and a packet leaves only after every frame before it.
+    """
+
+    def __init__(self, temporal, timer: _Timer) -> None:
+        self.temporal, self.timer = temporal, timer
+        self.order: deque[_Slot | av.Packet] = deque()
+        self.slots: dict[int, _Slot] = {}
+        self.next_key = 0
+
+    def take(self, item: _Slot | av.Packet) -> list[_Slot | av.Packet]:
+        self.order.append(item)
+        if isinstance(item, _Slot):
+            if self.temporal is None:
+                item.ab = item.predicted
+            else:
+                key, self.next_key = self.next_key, self.next_key + 1
+                self.slots[key] = item
+                with self.timer("temporal"):
+                    self._release(self.temporal.push(key, item.lightness, item.predicted))
         return self._ready()
 
-    def _infer(self) -> None:
-        if not self.pending:
-            return
-        keys, self.pending = self.pending, []
-        with self.timer("infer"):
-            ab = self.colorizer.infer(np.stack([self.slots[k].lightness for k in keys])[:, None])
-        for key, prediction in zip(keys, ab, strict=True):
+    def finish(self) -> list[_Slot | av.Packet]:
+        if self.temporal is not None:
             with self.timer("temporal"):
-                done = (
-                    self.temporal.push(key, self.slots[key].lightness, prediction)
-                    if self.temporal is not None
-                    else [(key, prediction)]
-                )
-            self._release(done)
+                self._release(self.temporal.flush())
+        return self._ready()
 
     def _release(self, done: list[tuple[int, np.ndarray]]) -> None:
         for key, ab in done:
             self.slots.pop(key).ab = ab
 
-    def _ready(self) -> Iterator[_Slot | av.Packet]:
+    def _ready(self) -> list[_Slot | av.Packet]:
+        ready = []
         while self.order and not (isinstance(self.order[0], _Slot) and self.order[0].ab is None):
-            yield self.order.popleft()
+            ready.append(self.order.popleft())
+        return ready
 
 
 class _Chroma:
@@ -325,13 +346,14 @@ class _Run:
         self.reader, self.writer, self.progress, self.limit = reader, writer, progress, limit
         self.interrupts = interrupts or _Interrupts()
         self.stats, self.timer = stats, _Timer(stats, threading.Lock())
-        self.colorize = _Colorize(colorizer, temporal, batch, self.timer)
+        self.infer = _Infer(colorizer, batch, self.timer)
+        self.stabilize = _Stabilize(temporal, self.timer)
         self.chroma = _Chroma(colorizer, writer.pix_fmt)
         self.stop = threading.Event()
         self.completed = False
         self.errors: list[BaseException] = []
-        self.decoded = _Channel(2 * batch + 8, self.stop)
-        self.colored = _Channel(2 * batch + 8, self.stop)
+        self.decoded, self.inferred, self.colored = (
+            _Channel(2 * batch + 8, self.stop) for _ in range(3))
 
     def _stage(self, body: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
@@ -354,18 +376,25 @@ class _Run:
                 item = END if self.limit(item) else split_luma(item)
             self.timer.add("decode", time.perf_counter() - start)
             if isinstance(item, LumaFrame):
-                item = self.colorize.prepare(item)
+                item = self.infer.prepare(item)
             self.decoded.put(item)
             if item is END:
                 return
 
-    def _colorize(self) -> None:
-        while (item := self.decoded.get()) is not END:
-            for out in self.colorize.take(item):
-                self.colored.put(out)
-        for out in self.colorize.finish():
-            self.colored.put(out)
-        self.colored.put(END)
+    def _pass(self, stage: _Infer | _Stabilize, source: _Channel, sink: _Channel) -> None:
+        """Feed ``stage`` from ``source`` and what it hands on into ``sink``, END last."""
+        while (item := source.get()) is not END:
+            for out in stage.take(item):
+                sink.put(out)
+        for out in stage.finish():
+            sink.put(out)
+        sink.put(END)
+
+    def _infer(self) -> None:
+        self._pass(self.infer, self.decoded, self.inferred)
+
+    def _stabilize(self) -> None:
+        self._pass(self.stabilize, self.inferred, self.colored)
 
     def _encode(self) -> None:
         """Chroma planes are built here, so that they overlap with the next batch's inference."""
@@ -394,8 +423,8 @@ class _Run:
         """
         threads = [  # not daemons: the interpreter must never exit under a running stage
             threading.Thread(target=self._stage(body), name=f"vidcolor-{name}")
-            for name, body in (("decode", self._decode), ("colorize", self._colorize),
-                               ("encode", self._encode))
+            for name, body in (("decode", self._decode), ("infer", self._infer),
+                               ("temporal", self._stabilize), ("encode", self._encode))
         ]
         try:
             for thread in threads:
