@@ -13,6 +13,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+import torch
 from test_pipeline_support import (  # noqa: F401  (fixtures)
     cli_env,
     leftovers,
@@ -194,6 +195,23 @@ def test_live_refuses_look_ahead(capsys):
     assert main(["udp://127.0.0.1:9", "--temporal", "bidirectional"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "live runs cannot" in err
+
+
+def test_live_refuses_hardware_decoding(capsys):
+    assert main(["udp://127.0.0.1:9", "--hwdec", "cuda"]) == 2
+    assert "--hwdec is for files" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_hardware_decoding_without_a_gpu_is_a_clear_error(tmp_path, make_clip, tiny_weights,
+                                                          capsys):
+    src = make_clip(tmp_path / "in.mp4", frames=4)
+    assert main([str(src), "--hwdec", "cuda", "--weights", str(tiny_weights), *FAST]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "hardware decoding (cuda) is not available here" in err
+    assert main([str(src), "--hwdec", "nosuch", *FAST]) == 1
+    assert "not in this FFmpeg build" in capsys.readouterr().err
+    assert leftovers(tmp_path, {"in.mp4"}) == []
 
 
 def test_help_is_fast_and_torch_free():

@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="constant quality (default 18 for files; live: 20 for files, 23 for restreams)")
     add("--bitrate", type=_bitrate, metavar="RATE", help="live outputs: bits per second (4M, 800k)")
     add("--preset", metavar="NAME", help="encoder preset (e.g. veryfast, medium, p4)")
+    add("--hwdec", metavar="TYPE",
+        help="files: decode on a hardware device, e.g. cuda (NVDEC); encode there with "
+             "--codec h264_nvenc or hevc_nvenc")
     add("--frames", type=_positive(int), metavar="N", help="stop after N frames")
     add("--duration", type=_positive(float), metavar="S", help="stop after S seconds")
 
@@ -162,6 +165,8 @@ def _run_live(args: argparse.Namespace, live) -> int:
     if args.temporal == "bidirectional":
         raise UsageError("--temporal bidirectional looks ahead, which live runs cannot; "
                          "use causal or off")
+    if args.hwdec is not None:
+        raise UsageError("--hwdec is for files; live sources decode in software")
     summary = live.run_live(
         args.input, outputs=args.output, preview=args.preview, serve=args.serve,
         input_format=args.input_format, video_size=args.video_size, framerate=args.framerate,
@@ -204,6 +209,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "codec": args.codec,
         "crf": 18 if args.crf is None else args.crf,
         "preset": args.preset,
+        "hwdec": args.hwdec,
         "batch": args.batch,
         "temporal": args.temporal,
         "temporal_strength": args.temporal_strength,
@@ -249,7 +255,7 @@ class _Session:
         from vidcolor.pipeline import colorize_video
         from vidcolor.progress import make_progress
 
-        open_video(src).close()
+        open_video(src, hwdec=self.args.hwdec).close()
         stats = colorize_video(
             src, dst, colorizer=self.colorizer, overwrite=self.args.overwrite,
             progress=make_progress(label, quiet=self.args.quiet), **_options(self.args),

@@ -93,7 +93,8 @@ def lab_to_rgb(lab: Array, dim: int = -3) -> Array:
 
 
 @lru_cache(maxsize=2)
-def _lightness_table(full_range: bool) -> np.ndarray:
+def lightness_table(full_range: bool) -> np.ndarray:
+    """L* of the neutral gray for each 8-bit luma code: [256] float32."""
     codes = torch.arange(256, dtype=torch.float64)
     v = codes / 255 if full_range else ((codes - 16) / 219).clamp(0, 1)
     gray = v.reshape(256, 1).expand(256, 3)
@@ -108,7 +109,7 @@ def luma_to_lightness(y: np.ndarray, full_range: bool) -> np.ndarray:
     """
     if y.dtype != np.uint8:
         raise TypeError(f"expected uint8 luma, got {y.dtype}")
-    return _lightness_table(bool(full_range))[y]
+    return lightness_table(bool(full_range))[y]
 
 
 def _ycbcr_rows(matrix: str) -> tuple:

@@ -6,45 +6,41 @@ chroma planes are resized to the frame's chroma size: the frame keeps its own
 luma plane, so detail and brightness are exactly the input's, and no
 full-resolution float RGB is ever built. For stills, the image's own full
 resolution L* is kept and only ab is upsampled.
+
+When the engine runs on a CUDA GPU, the full-resolution plane work runs there too
+(``vidcolor.device_planes``): the network's input is then a tensor on the GPU.
 """
 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 import torch
 
-from .color import lab_to_rgb, luma_to_lightness, rgb_to_lab, rgb_to_ycbcr
+from .color import lab_to_rgb, luma_to_lightness, rgb_to_lab
+from .device_planes import DevicePlanes
+from .tables import chroma_table, table_index
 
 if TYPE_CHECKING:
     from .engines.base import Engine
 
 MULTIPLE = 32  # the network downsamples five times
-AB_STEPS = 128  # chroma_table's grid points along a and b
 
 
 def _round_to(value: float, multiple: int = MULTIPLE) -> int:
     return max(multiple, int(math.floor(value / multiple + 0.5)) * multiple)
 
 
-@lru_cache(maxsize=4)
-def chroma_table(matrix: str, full_range: bool) -> np.ndarray:
-    """(Cb, Cr) code values for every (L, a, b) on a grid: [101, 128, 128, 2] uint8.
-
-    L in steps of 1, a and b in steps of 2 from -128. Converting through this
-    table costs a lookup per pixel instead of the gamma and cube roots of
-    CIELAB -> sRGB -> Y'CbCr, and its grid is finer than 8-bit chroma can show.
-    Built once per (matrix, range) from ``vidcolor.color``, the one definition.
-    """
-    axis_l = torch.arange(0, 101, dtype=torch.float32)
-    axis_ab = torch.arange(-128, 128, 2, dtype=torch.float32)
-    grid = torch.stack(torch.meshgrid(axis_l, axis_ab, axis_ab, indexing="ij"), 0)
-    ycc = rgb_to_ycbcr(lab_to_rgb(grid, dim=0), matrix, full_range, dim=0)[1:]
-    return (ycc + 0.5).clamp(0, 255).to(torch.uint8).permute(1, 2, 3, 0).contiguous().numpy()
+def on_host(lightness: np.ndarray | torch.Tensor) -> np.ndarray:
+    """A small L from :meth:`Colorizer.lightness_small` as a numpy array (for the temporal
+    stage, which runs on the CPU)."""
+    if isinstance(lightness, torch.Tensor):
+        return lightness.cpu().numpy()
+    return lightness
 
 
 def model_input_size(height: int, width: int, short_side: int) -> tuple[int, int]:
@@ -67,24 +63,34 @@ class Colorizer:
     ``size`` is the short side (in pixels, rounded to a multiple of 32) at
     which the network sees each frame; the aspect ratio is kept. ``precision``
     (fp32, fp16, bf16, int8; None: the engine's default) goes to the engine.
+    ``planes``: where video planes are shrunk and chroma planes built: "host"
+    (OpenCV), "device" (torch, on the engine's device), or "auto" (the device
+    when the engine runs on CUDA).
     """
 
     def __init__(self, engine: Engine | None = None, *, weights: str | None = None,
                  engine_name: str = "auto", device: str = "auto", size: int = 256,
-                 precision: str | None = None) -> None:
+                 precision: str | None = None, planes: str = "auto") -> None:
         if engine is None:
             from .engines import create_engine
 
             engine = create_engine(engine_name, device, weights=weights, precision=precision)
         self.engine = engine
         self.size = size
+        if planes not in ("auto", "host", "device"):
+            raise ValueError(f"planes must be auto, host or device, got {planes!r}")
+        on_device = planes == "device" or (planes == "auto" and engine.device.type == "cuda")
+        self.planes = DevicePlanes(engine.device) if on_device else None
 
     def model_size(self, height: int, width: int) -> tuple[int, int]:
         return model_input_size(height, width, self.size)
 
-    def lightness_small(self, luma: np.ndarray, full_range: bool) -> np.ndarray:
-        """uint8 luma plane [H, W] -> L [mh, mw] float32, as the network wants it."""
+    def lightness_small(self, luma: np.ndarray, full_range: bool) -> np.ndarray | torch.Tensor:
+        """uint8 luma plane [H, W] -> L [mh, mw] float32, as the network wants it: a numpy
+        array, or a tensor on the engine's device when planes are built there."""
         mh, mw = self.model_size(*luma.shape)
+        if self.planes is not None:
+            return self.planes.lightness_small(luma, (mh, mw), full_range)
         small = cv2.resize(luma, (mw, mh), interpolation=cv2.INTER_AREA)
         return luma_to_lightness(small, full_range)
 
@@ -93,13 +99,19 @@ class Colorizer:
         batch = torch.as_tensor(lightness, dtype=torch.float32)
         return self.engine.infer(batch).float().cpu().numpy()
 
-    def chroma_planes(self, ab: np.ndarray, lightness: np.ndarray, chroma_hw: tuple[int, int],
-                      matrix: str, full_range: bool) -> tuple[np.ndarray, np.ndarray]:
+    def infer_frames(self, frames: Sequence[np.ndarray | torch.Tensor]) -> np.ndarray:
+        """Same-size L [mh, mw] of several frames (from :meth:`lightness_small`) -> ab [B, 2,
+        mh, mw] float32 on the CPU; device tensors are stacked where they are."""
+        return self.infer(torch.stack([torch.as_tensor(f) for f in frames])[:, None])
+
+    def chroma_planes(self, ab: np.ndarray, lightness: np.ndarray | torch.Tensor,
+                      chroma_hw: tuple[int, int], matrix: str,
+                      full_range: bool) -> tuple[np.ndarray, np.ndarray]:
         """ab [2, mh, mw] with its L [mh, mw] -> (Cb, Cr) uint8 planes of size ``chroma_hw``."""
+        if self.planes is not None:
+            return self.planes.chroma_planes(ab, lightness, chroma_hw, matrix, full_range)
         table = chroma_table(matrix, full_range).reshape(-1, 2)
-        li = np.clip(lightness + 0.5, 0, 100).astype(np.int32)
-        ai, bi = (np.clip((c + 129) * 0.5, 0, AB_STEPS - 1).astype(np.int32) for c in ab)
-        cbcr = table[(li * AB_STEPS + ai) * AB_STEPS + bi]
+        cbcr = table[table_index(np.asarray(lightness), ab[0], ab[1])]
         h, w = chroma_hw
         return tuple(cv2.resize(np.ascontiguousarray(cbcr[..., i]), (w, h),
                                 interpolation=cv2.INTER_LINEAR) for i in (0, 1))

@@ -31,15 +31,19 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
 import numpy as np
 
+from vidcolor.colorizer import on_host
 from vidcolor.io.planes import LumaFrame, chroma_size, merge_planes, split_luma
 from vidcolor.io.reader import VideoReader, open_video
 from vidcolor.io.writer import VideoWriter
 from vidcolor.progress import NullProgress, Progress
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +225,7 @@ class _Slot:
     """A frame on its way: ``predicted`` is the network's ab, ``ab`` the temporal stage's."""
 
     luma: LumaFrame
-    lightness: np.ndarray
+    lightness: np.ndarray | torch.Tensor  # the network's input, where the colorizer keeps it
     predicted: np.ndarray | None = None
     ab: np.ndarray | None = None
 
@@ -264,7 +268,7 @@ class _Infer:
         """Infer the batch filled so far and pass on everything held."""
         if self.pending:
             with self.timer("infer"):
-                ab = self.colorizer.infer(np.stack([s.lightness for s in self.pending])[:, None])
+                ab = self.colorizer.infer_frames([slot.lightness for slot in self.pending])
             for slot, prediction in zip(self.pending, ab, strict=True):
                 slot.predicted = prediction
         ready, self.pending, self.held = self.held, [], []
@@ -293,7 +297,8 @@ class _Stabilize:
                 key, self.next_key = self.next_key, self.next_key + 1
                 self.slots[key] = item
                 with self.timer("temporal"):
-                    self._release(self.temporal.push(key, item.lightness, item.predicted))
+                    lightness = on_host(item.lightness)
+                    self._release(self.temporal.push(key, lightness, item.predicted))
         return self._ready()
 
     def finish(self) -> list[_Slot | av.Packet]:
@@ -496,6 +501,7 @@ def colorize_video(
     codec: str = "libx264",
     crf: float | None = 18,
     preset: str | None = None,
+    hwdec: str | None = None,
     frames: int | None = None,
     duration: float | None = None,
     overwrite: bool = False,
@@ -504,7 +510,8 @@ def colorize_video(
     """Colorize the video ``src`` into ``dst``; returns the run's :class:`Stats`.
 
     ``colorizer`` (a :class:`vidcolor.Colorizer`) is built from ``weights``,
-    ``engine``, ``device`` and ``size`` when not given. Raises
+    ``engine``, ``device`` and ``size`` when not given. ``hwdec`` ("cuda": NVDEC) decodes on
+    the GPU; ``codec="h264_nvenc"`` encodes there. Raises
     :class:`Interrupted` on Ctrl-C (or any signal whose handler is
     ``signal.default_int_handler``) after keeping the partial output.
     """
@@ -520,7 +527,7 @@ def colorize_video(
     # From before the temporary output exists until it is kept or removed, Ctrl-C is only
     # counted and the run acts on it at safe points (one that comes before the stages start
     # stops them at once and leaves nothing).
-    with open_video(src) as reader, _Interrupts() as interrupts:
+    with open_video(src, hwdec=hwdec) as reader, _Interrupts() as interrupts:
         writer = VideoWriter(dst, reader.info, reader.copy_streams, codec=codec, crf=crf,
                              preset=preset, src=src, overwrite=overwrite)
         total = reader.info.frames

@@ -17,6 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 import av
+from av.codec.hwaccel import HWAccel, hwdevices_available
 from av.sidedata.sidedata import Type as SideDataType
 
 from .errors import InputError, reason
@@ -56,6 +57,9 @@ class VideoInfo:
 class VideoReader:
     """An open input: ``info``, ``video_stream``, ``copy_streams`` and an item iterator.
 
+    ``hwdec`` names a hardware decoder device type (``"cuda"``: NVDEC); codecs it cannot
+    decode fall back to software, and frames arrive in system memory like any other.
+
     ``skipped`` counts video packets and frames dropped as corrupt (or with timestamps that
     do not increase); the first few are logged as warnings on ``vidcolor.io.reader``.
     """
@@ -68,10 +72,11 @@ class VideoReader:
         options: dict[str, str] | None = None,
         threads: int = 0,
         copy_types: Sequence[str] = ("audio", "subtitle"),
+        hwdec: str | None = None,
     ) -> None:
         self.src = str(src)
         self.skipped = 0
-        self.container = _open(self.src, format, options)
+        self.container = _open(self.src, format, options, hwdec)
         try:
             if not self.container.streams.video:
                 raise InputError(f"{self.src}: no video stream")
@@ -189,16 +194,37 @@ def open_video(src: str | os.PathLike[str], **options: Any) -> VideoReader:
     return VideoReader(src, **options)
 
 
-def _open(src: str, format: str | None, options: dict[str, str] | None) -> av.InputContainer:
+def _open(src: str, format: str | None, options: dict[str, str] | None,
+          hwdec: str | None = None) -> av.InputContainer:
     if "://" not in src and format is None:
         if os.path.isdir(src):
             raise InputError(f"{src} is a directory")
         if not os.path.exists(src):
             raise InputError(f"{src}: no such file")
     try:
-        return av.open(src, "r", format=format, options=options)
+        return av.open(src, "r", format=format, options=options, hwaccel=_hwaccel(hwdec))
     except (av.FFmpegError, OSError) as err:
+        if hwdec is not None and _opens(src, format, options):  # the device failed, not the file
+            raise InputError(f"hardware decoding ({hwdec}) is not available here: "
+                             f"{reason(err)}") from None
         raise InputError(f"cannot open {src}: {reason(err)}") from None
+
+
+def _opens(src: str, format: str | None, options: dict[str, str] | None) -> bool:
+    try:
+        av.open(src, "r", format=format, options=options).close()
+    except (av.FFmpegError, OSError):
+        return False
+    return True
+
+
+def _hwaccel(hwdec: str | None) -> HWAccel | None:
+    if hwdec is None:
+        return None
+    if hwdec not in hwdevices_available():
+        raise InputError(f"hardware decoding ({hwdec}) is not in this FFmpeg build; it has: "
+                         f"{', '.join(hwdevices_available()) or 'none'}")
+    return HWAccel(hwdec, allow_software_fallback=True)
 
 
 def _frame_count(stream: av.VideoStream, container) -> int | None:

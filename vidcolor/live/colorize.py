@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import av
 
+from vidcolor.colorizer import on_host
 from vidcolor.io.planes import chroma_size, merge_planes, split_luma
 
 PIX_FMT = "yuv420p"
@@ -30,9 +31,9 @@ class FrameColorizer:
     def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
         luma = split_luma(frame)
         lightness = self.colorizer.lightness_small(luma.y, luma.full_range)
-        ab = self.colorizer.infer(lightness[None, None])[0]
+        ab = self.colorizer.infer_frames([lightness])[0]
         if self.temporal is not None:
-            ((_, ab),) = self.temporal.push(0, lightness, ab)
+            ((_, ab),) = self.temporal.push(0, on_host(lightness), ab)
         cb, cr = self.colorizer.chroma_planes(
             ab, lightness, chroma_size(PIX_FMT, luma.width, luma.height), luma.matrix,
             luma.full_range)
