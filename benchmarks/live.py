@@ -96,8 +96,8 @@ def run(args: argparse.Namespace) -> dict:
 
     seconds = args.soak or args.seconds
     net, _config, provenance = our_model(args.weights)
-    colorizer = Colorizer(create_engine(args.engine, args.device, weights=net),
-                          size=args.model_size)
+    colorizer = Colorizer(create_engine(args.engine, args.device, weights=net, calls=1),
+                          size=args.model_size)  # as the live runner builds it
     with tempfile.TemporaryDirectory(prefix="vidcolor-live-bench-") as tmp:
         clip = Path(tmp) / "loop.mp4"
         subprocess.run([sys.executable, str(SERVERS / "push.py"), "make", str(clip), "--size",

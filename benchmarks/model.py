@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -63,11 +65,11 @@ def configurations(quick: bool) -> list[dict]:
         if choose_engine().name == "tensorrt":
             configs += [{"engine": "tensorrt", "precision": p} for p in ("fp16", "bf16")]
         return configs[1:2] if quick else configs
-    configs = [{"engine": "onnxruntime", "precision": p, "threads": t}
-               for p in ("int8", "fp32") for t in (1, 2)]
+    configs = [{"engine": "onnxruntime", "precision": p, "threads": t, "calls": c}
+               for p in ("int8", "fp32") for t, c in ((1, 1), (2, 1), (1, 2))]
     configs += [{"engine": "torch", "precision": "fp32", "threads": t} for t in (1, 2)]
     configs.append({"engine": "torch", "precision": "bf16", "threads": 1})
-    return [configs[0], configs[4]] if quick else configs
+    return [configs[0], configs[6]] if quick else configs
 
 
 def batches(quick: bool) -> tuple[int, ...]:
@@ -81,7 +83,11 @@ def _inputs(engine: Engine, batch: int, size: int) -> torch.Tensor:
     return (torch.rand(batch, 1, size, size, generator=gen) * 100).to(engine.device)
 
 
-def _call(engine: Engine, x: torch.Tensor) -> Callable[[], object]:
+def _call(engine: Engine, x: torch.Tensor, pool: ThreadPoolExecutor | None = None,
+          calls: int = 1) -> Callable[[], object]:
+    """One timed call; with a ``pool``, ``calls`` concurrent calls, as the pipeline makes."""
+    if pool is not None:
+        return lambda: list(pool.map(lambda _: engine.infer(x), range(calls)))
     if engine.device.type != "cuda":
         return lambda: engine.infer(x)
     return lambda: (engine.infer(x), torch.cuda.synchronize(engine.device))
@@ -92,15 +98,17 @@ def run_model(weights: str | None, *, quick: bool, seconds: float) -> dict:
     size = 64 if quick else SIZE
     rows = []
     for setup in configurations(quick):
+        calls = setup.get("calls", 1)
         engine = create_engine(setup["engine"], "auto", model, precision=setup["precision"],
-                               threads=setup.get("threads"))
+                               threads=setup.get("threads"), calls=setup.get("calls"))
         threads = getattr(engine, "threads", None) or torch.get_num_threads()
-        for batch in batches(quick):
-            x = _inputs(engine, batch, size)
-            result = measure(_call(engine, x), batch, seconds)
-            rows.append({"engine": engine.name, "device": str(engine.device),
-                         "precision": setup["precision"], "threads": threads,
-                         "batch": batch, "size": size, **result})
+        with ThreadPoolExecutor(calls) if calls > 1 else nullcontext() as pool:
+            for batch in batches(quick):
+                x = _inputs(engine, batch, size)
+                result = measure(_call(engine, x, pool, calls), batch * calls, seconds)
+                rows.append({"engine": engine.name, "device": str(engine.device),
+                             "precision": setup["precision"], "threads": threads,
+                             "calls": calls, "batch": batch, "size": size, **result})
     arch = {"weights": source, "config": config,
             **complexity(lambda: build_model(config), size)}
     return {"model": arch, "rows": rows}
@@ -110,8 +118,8 @@ def _peer_engine(model: nn.Module, folder: Path, quick: bool) -> Engine:
     """The engine ``auto`` picks (PyTorch when quick: no export), in FP32 for every network
     alike, and random peer weights kept out of the user cache."""
     choice = choose_engine("torch" if quick else "auto")
-    if choice.name == "onnxruntime":
-        return OnnxRuntimeEngine(export_onnx(model, folder / "net.onnx"))
+    if choice.name == "onnxruntime":  # one call at a time, on every core
+        return OnnxRuntimeEngine(export_onnx(model, folder / "net.onnx"), calls=1)
     return create_engine(choice.name, str(choice.device), model)
 
 

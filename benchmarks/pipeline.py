@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import av
+import torch
 
 from benchmarks.clips import RESOLUTIONS, make_gray_clip
 from vidcolor.colorizer import Colorizer
@@ -23,13 +24,16 @@ from vidcolor.io.writer import VideoWriter
 from vidcolor.pipeline import colorize_video
 
 CODEC = {"codec": "libx264", "crf": 18, "preset": None}  # the pipeline's defaults
+GPU_CODEC = {"codec": "h264_nvenc", "crf": 18, "preset": None}  # with hwdec: NVDEC + NVENC
+GPU_CLIPS = ("1080p", "2160p")  # where a GPU codec path is measured too
 FRAMES = {"480p": 240, "720p": 120, "1080p": 72, "2160p": 24}  # seconds each: runs vary less
 REAL_CLIP = Path(__file__).resolve().parents[2] / "shared/data/videos/openpose__video.mp4"
 REAL_FRAMES = 96
 REPEATS = 2
 
 
-def transcode(src: Path, dst: Path, frames: int | None = None) -> dict:
+def transcode(src: Path, dst: Path, frames: int | None = None, codec: dict = CODEC,
+              hwdec: str | None = None) -> dict:
     """Decode and re-encode ``src`` with the pipeline's codec settings, no colour.
 
     Decoding runs on its own thread, as in the pipeline, so both get the same parallelism.
@@ -37,9 +41,9 @@ def transcode(src: Path, dst: Path, frames: int | None = None) -> dict:
     start = time.perf_counter()
     items: queue.Queue = queue.Queue(16)
     done = object()
-    with open_video(src) as reader:
+    with open_video(src, hwdec=hwdec) as reader:
         writer = VideoWriter(dst, reader.info, reader.copy_streams, src=src, overwrite=True,
-                             **CODEC)
+                             **codec)
 
         def decode() -> None:
             try:
@@ -65,27 +69,37 @@ def transcode(src: Path, dst: Path, frames: int | None = None) -> dict:
 
 
 def colorize(src: Path, dst: Path, colorizer: Colorizer, frames: int | None,
-             temporal: str) -> dict:
-    stats = colorize_video(src, dst, colorizer=colorizer, frames=frames,
-                           temporal=temporal, overwrite=True, **CODEC)
+             temporal: str, codec: dict = CODEC, hwdec: str | None = None) -> dict:
+    """One pipeline run; on CUDA also its peak GPU memory (what PyTorch allocated)."""
+    cuda = colorizer.engine.device.type == "cuda"
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(colorizer.engine.device)
+    stats = colorize_video(src, dst, colorizer=colorizer, frames=frames, temporal=temporal,
+                           overwrite=True, hwdec=hwdec, **codec)
+    peak = torch.cuda.max_memory_allocated(colorizer.engine.device) / 2**20 if cuda else None
     return {"frames": stats.frames, "seconds": round(stats.seconds, 3),
-            "fps": round(stats.fps, 2), "ms_per_frame": stats.ms_per_frame}
+            "fps": round(stats.fps, 2), "ms_per_frame": stats.ms_per_frame,
+            "gpu_memory_mb": None if peak is None else round(peak)}
 
 
 def _compare(name: str, src: Path, folder: Path, colorizer: Colorizer, frames: int | None,
-             temporal: str, repeats: int = REPEATS) -> dict:
+             temporal: str, repeats: int = REPEATS, codec: dict = CODEC,
+             hwdec: str | None = None) -> dict:
     """Transcode-only and colorize, alternated ``repeats`` times; the faster run of each is
     kept (with its stage times), like the model section's best call: a shared VM's
     neighbours move single runs by 10 % and more."""
-    runs = [(transcode(src, folder / f"{name}-transcode.mp4", frames),
-             colorize(src, folder / f"{name}-color.mp4", colorizer, frames, temporal))
+    runs = [(transcode(src, folder / f"{name}-transcode.mp4", frames, codec, hwdec),
+             colorize(src, folder / f"{name}-color.mp4", colorizer, frames, temporal, codec,
+                      hwdec))
             for _ in range(repeats)]
     plain = max((t for t, _ in runs), key=lambda r: r["fps"])
     colored = max((c for _, c in runs), key=lambda r: r["fps"])
     engine = colorizer.engine
     threads = getattr(engine, "threads", None)
     return {"clip": name, "engine": engine.name, "device": str(engine.device),
-            "infer_threads": threads, "model_size": colorizer.size, "temporal": temporal,
+            "infer_threads": threads, "infer_calls": colorizer.concurrent_calls,
+            "model_size": colorizer.size, "temporal": temporal,
+            "codec": codec["codec"], "hwdec": hwdec, "gpu_memory_mb": colored["gpu_memory_mb"],
             "transcode_fps": plain["fps"],
             "pipeline_fps": colored["fps"], "ratio": round(colored["fps"] / plain["fps"], 3),
             "frames": colored["frames"], "ms_per_frame": colored["ms_per_frame"]}
@@ -104,6 +118,9 @@ def run_pipeline(model, *, quick: bool, real_clip: Path | None, temporal: str = 
             frames = 8 if quick else FRAMES[name]
             src = make_gray_clip(folder / f"{name}.mp4", dims, frames)
             rows.append(_compare(name, src, folder, colorizer, None, temporal, repeats))
+            if colorizer.engine.device.type == "cuda" and name in GPU_CLIPS:
+                rows.append(_compare(name, src, folder, colorizer, None, temporal, repeats,
+                                     GPU_CODEC, "cuda"))
             if name == "480p" and colorizer.engine.name == "onnxruntime":
                 for threads in {1, 2} - {colorizer.engine.threads}:  # beside decode + encode
                     other = create_engine("onnxruntime", "cpu", model, threads=threads)

@@ -49,11 +49,13 @@ def markdown(results: dict) -> str:
         m = s["result"]["model"]
         lines += ["## Model only", "", f"Weights: {m['weights']}; {m['params_m']} M parameters, "
                   f"{m['gflops']} GFLOPs per frame at the measured size.", ""]
-        lines += _table(["engine", "precision", "threads", "batch", "size", "fps best",
-                         "fps median"],
-                        [[r["engine"], r["precision"], r["threads"], r["batch"],
+        lines += _table(["engine", "precision", "threads", "calls at once", "batch", "size",
+                         "fps best", "fps median"],
+                        [[r["engine"], r["precision"], r["threads"], r.get("calls", 1), r["batch"],
                           f"{r['size']}²", r["best_fps"], r["median_fps"]]
                          for r in s["result"]["rows"]])
+        lines += ["With several calls at once, fps counts the frames of all of them; a call's "
+                  "time is that of the slowest.", ""]
         lines += _conditions(s)
     if "peers" in sections:
         s = sections["peers"]
@@ -70,14 +72,20 @@ def markdown(results: dict) -> str:
     if "pipeline" in sections:
         s = sections["pipeline"]
         codec = s["result"]["codec"]
-        lines += [f"## Pipeline vs transcode-only ({codec['codec']}, CRF {codec['crf']})", ""]
-        stages = list(s["result"]["rows"][0]["ms_per_frame"]) if s["result"]["rows"] else []
-        lines += _table(["clip", "engine", "infer threads", "model size", "temporal", "frames",
-                         "transcode fps", "pipeline fps", "ratio"] + [f"{k} ms" for k in stages],
-                        [[r["clip"], r["engine"], r["infer_threads"] or "", r["model_size"],
-                          r["temporal"], r["frames"], r["transcode_fps"], r["pipeline_fps"],
-                          r["ratio"]]
-                         + [r["ms_per_frame"][k] for k in stages] for r in s["result"]["rows"]])
+        lines += [f"## Pipeline vs transcode-only ({codec['codec']}, CRF {codec['crf']}, unless "
+                  "a row names another codec path)", ""]
+        rows = s["result"]["rows"]
+        stages = list(rows[0]["ms_per_frame"]) if rows else []
+        gpu = any(r.get("gpu_memory_mb") is not None for r in rows)
+        lines += _table(["clip", "engine", "infer threads × calls", "model size", "temporal",
+                         "codec path",
+                         "frames", "transcode fps", "pipeline fps", "ratio"]
+                        + (["GPU memory MB"] if gpu else []) + [f"{k} ms" for k in stages],
+                        [[r["clip"], r["engine"], _threads(r), r["model_size"],
+                          r["temporal"], _codec_path(r, codec), r["frames"], r["transcode_fps"],
+                          r["pipeline_fps"], r["ratio"]]
+                         + ([r.get("gpu_memory_mb") or ""] if gpu else [])
+                         + [r["ms_per_frame"][k] for k in stages] for r in rows])
         repeats = s["result"].get("repeats", 1)
         best = (f"Each figure is the faster of {repeats} alternating runs (transcode-only and "
                 "colorize), with that run's stage times. ") if repeats > 1 else ""
@@ -87,19 +95,32 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _threads(row: dict) -> str:
+    """Inference threads per call, and calls at once where more than one."""
+    threads, calls = row["infer_threads"] or "", row.get("infer_calls") or 1
+    return f"{threads} × {calls}" if calls > 1 else str(threads)
+
+
+def _codec_path(row: dict, default: dict) -> str:
+    """How frames were decoded and encoded, e.g. "software, libx264" or "cuda, h264_nvenc"."""
+    return f"{row.get('hwdec') or 'software'}, {row.get('codec') or default['codec']}"
+
+
 def _bars(results: dict) -> list[tuple[str, float, str]]:
     """(label, fps, group) for every bar in the chart."""
     sections, bars = results["sections"], []
     if "model" in sections:
         for r in sections["model"]["result"]["rows"]:
-            label = f"{r['engine']} {r['precision']} t{r['threads']} b{r['batch']} {r['size']}px"
+            calls = f"x{r['calls']}" if r.get("calls", 1) > 1 else ""
+            label = f"{r['engine']} {r['precision']} t{r['threads']}{calls} b{r['batch']} {r['size']}px"
             bars.append((label, r["best_fps"], "model"))
     if "peers" in sections:
         for r in sections["peers"]["result"]["rows"]:
             bars.append((f"{r['net']} {r['size']}px", r["best_fps"], "peers"))
     if "pipeline" in sections:
         for r in sections["pipeline"]["result"]["rows"]:
-            label = f"{r['clip'][:18]} t{r['infer_threads'] or '-'}"
+            label = f"{r['clip'][:18]} t{_threads(r).replace(' ', '') or '-'}"
+            label += " nv" if r.get("hwdec") else ""
             bars.append((f"{label} transcode", r["transcode_fps"], "transcode"))
             bars.append((f"{label} colorize", r["pipeline_fps"], "pipeline"))
     return bars

@@ -65,6 +65,23 @@ def test_onnxruntime_matches_torch_on_dynamic_shapes(model, reference):
     assert expected.abs().max() > 1  # a network that outputs zeros would pass trivially
 
 
+def test_onnxruntime_shares_cores_between_concurrent_calls(model, reference, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(engines.onnxruntime_engine, "usable_cores", lambda: 8)
+    split = {(4, None): (4, 2), (None, None): (2, 4), (None, 1): (8, 1), (2, None): (2, 4),
+             (8, None): (8, 1), (None, 3): (2, 3)}
+    for (threads, calls), expected in split.items():
+        engine = engines.create_engine("onnxruntime", "cpu", model, precision="fp32",
+                                       threads=threads, calls=calls)
+        assert (engine.threads, engine.concurrent_calls) == expected, (threads, calls)
+    shape = SHAPES[0]
+    with ThreadPoolExecutor(4) as pool:  # one session, called from four threads at once
+        results = list(pool.map(lambda _: engine.infer(lightness(*shape)), range(8)))
+    for ab in results:
+        assert (ab - reference[shape]).abs().max().item() <= 0.5
+
+
 def _skimage_lightness() -> list[torch.Tensor]:
     """Real photographs that scikit-image ships, as L at 128x192."""
     data = pytest.importorskip("skimage.data")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from fractions import Fraction
 
 import av
@@ -120,6 +121,62 @@ def test_a_failing_stage_raises_and_leaves_nothing(tmp_path, make_clip, colorize
     before = threading.active_count()
     with pytest.raises(RuntimeError, match="stage exploded"):
         colorize_video(src, tmp_path / "out.mp4", colorizer=colorizer, batch=2)
+    assert threading.active_count() == before
+    assert leftovers(tmp_path, {"in.mp4"}) == []
+
+
+class _Concurrent:
+    """An engine whose concurrent calls finish out of order (random delays), and that counts
+    how many ran at once."""
+
+    def __init__(self, engine, calls: int) -> None:
+        self.engine, self.concurrent_calls = engine, calls
+        self.name, self.device, self.dtype = engine.name, engine.device, engine.dtype
+        self.running = self.most = 0
+        self._lock = threading.Lock()
+        self._rng = np.random.default_rng(0)
+
+    def infer(self, L):
+        with self._lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+            delay = float(self._rng.uniform(0, 0.03))
+        time.sleep(delay)
+        try:
+            return self.engine.infer(L)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+def test_concurrent_inference_keeps_frames_and_packets_in_order(
+        tmp_path, make_clip, packet_digest, video_pts, colorizer):
+    from vidcolor import Colorizer
+
+    src = make_clip(tmp_path / "in.mkv", frames=40, size=(96, 64), codec="ffv1")
+    one, many = tmp_path / "one.mkv", tmp_path / "many.mkv"
+    colorize_video(src, one, colorizer=colorizer, batch=2, codec="ffv1", crf=None)
+    engine = _Concurrent(colorizer.engine, calls=3)
+    stats = colorize_video(src, many, colorizer=Colorizer(engine, size=colorizer.size), batch=2,
+                           codec="ffv1", crf=None)
+    assert stats.frames == 40 and engine.most >= 2
+    assert video_pts(many) == video_pts(src)
+    assert packet_digest(many, "audio") == packet_digest(src, "audio")
+    with av.open(str(one)) as a, av.open(str(many)) as b:
+        for fa, fb in zip(a.decode(video=0), b.decode(video=0), strict=True):
+            np.testing.assert_array_equal(fa.to_ndarray(), fb.to_ndarray())
+
+
+def test_a_failing_concurrent_call_raises_and_leaves_nothing(tmp_path, make_clip, colorizer,
+                                                             monkeypatch):
+    from vidcolor import Colorizer
+
+    engine = _Concurrent(colorizer.engine, calls=2)
+    monkeypatch.setattr(engine, "infer", _fail_on_call(3, engine.infer))
+    src = make_clip(tmp_path / "in.mp4", frames=30)
+    before = threading.active_count()
+    with pytest.raises(RuntimeError, match="stage exploded"):
+        colorize_video(src, tmp_path / "out.mp4", colorizer=Colorizer(engine, size=64), batch=2)
     assert threading.active_count() == before
     assert leftovers(tmp_path, {"in.mp4"}) == []
 

@@ -5,7 +5,7 @@ Python API::
     import vidcolor
     stats = vidcolor.colorize_video("film.mp4", "film_color.mp4")   # -> vidcolor.Stats
     rgb = vidcolor.colorize_image("scan.png")                       # -> uint8 HxWx3
-    colorizer = vidcolor.Colorizer(size=256)                         # frame-by-frame use
+    colorizer = vidcolor.Colorizer(size=256, calls=1)                # frame-by-frame use
 
 Names are imported on first use, so ``import vidcolor`` (and the CLI's start) stays light:
 torch loads only when a model is built.

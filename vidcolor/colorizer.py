@@ -63,24 +63,33 @@ class Colorizer:
     ``size`` is the short side (in pixels, rounded to a multiple of 32) at
     which the network sees each frame; the aspect ratio is kept. ``precision``
     (fp32, fp16, bf16, int8; None: the engine's default) goes to the engine.
-    ``planes``: where video planes are shrunk and chroma planes built: "host"
-    (OpenCV), "device" (torch, on the engine's device), or "auto" (the device
-    when the engine runs on CUDA).
+    ``calls``: how many inference calls will run at once. The engine's default suits the
+    video pipeline, which keeps several batches in flight; frame-by-frame use wants 1, so
+    that each call gets every core. ``planes``: where video planes are shrunk and chroma
+    planes built: "host" (OpenCV), "device" (torch, on the engine's device), or "auto" (the
+    device when the engine runs on CUDA).
     """
 
     def __init__(self, engine: Engine | None = None, *, weights: str | None = None,
                  engine_name: str = "auto", device: str = "auto", size: int = 256,
-                 precision: str | None = None, planes: str = "auto") -> None:
+                 precision: str | None = None, planes: str = "auto",
+                 calls: int | None = None) -> None:
         if engine is None:
             from .engines import create_engine
 
-            engine = create_engine(engine_name, device, weights=weights, precision=precision)
+            engine = create_engine(engine_name, device, weights=weights, precision=precision,
+                                   calls=calls)
         self.engine = engine
         self.size = size
         if planes not in ("auto", "host", "device"):
             raise ValueError(f"planes must be auto, host or device, got {planes!r}")
         on_device = planes == "device" or (planes == "auto" and engine.device.type == "cuda")
         self.planes = DevicePlanes(engine.device) if on_device else None
+
+    @property
+    def concurrent_calls(self) -> int:
+        """How many :meth:`infer` calls usefully run at once (the engine says; else 1)."""
+        return getattr(self.engine, "concurrent_calls", 1)
 
     def model_size(self, height: int, width: int) -> tuple[int, int]:
         return model_input_size(height, width, self.size)

@@ -29,6 +29,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -230,17 +231,31 @@ class _Slot:
     ab: np.ndarray | None = None
 
 
+@dataclass
+class _Batch:
+    """Frames inferred together, with the packets read among them; ``done`` is None once
+    inferred, else the call still running (on the thread pool)."""
+
+    slots: list[_Slot]
+    held: list[_Slot | av.Packet]
+    done: Future | None = None
+
+
 class _Infer:
     """Batches prepared frames and infers; passes frames and packets on in input order.
 
-    A packet that arrives while a batch is filling waits for that batch, so that it leaves
-    after every frame read before it and the muxer gets the streams interleaved as they were.
+    Up to ``colorizer.concurrent_calls`` batches are inferred at once (ONNX Runtime runs
+    concurrent calls in parallel; see its engine), the oldest always passed on first. A packet
+    waits for the frames read before it, so the muxer gets the streams interleaved as they were.
     """
 
     def __init__(self, colorizer, batch: int, timer: _Timer) -> None:
         self.colorizer, self.batch, self.timer = colorizer, batch, timer
+        self.calls = max(1, getattr(colorizer, "concurrent_calls", 1))
+        self.pool = ThreadPoolExecutor(self.calls, "vidcolor-infer") if self.calls > 1 else None
         self.pending: list[_Slot] = []
         self.held: list[_Slot | av.Packet] = []  # the pending frames and the packets among them
+        self.inflight: deque[_Batch] = deque()
 
     def prepare(self, luma: LumaFrame) -> _Slot:
         """The network's input for one frame. Called on the decode thread, which has time to
@@ -251,28 +266,62 @@ class _Infer:
     def take(self, item: _Slot | av.Packet) -> list[_Slot | av.Packet]:
         """A prepared frame or a copied packet -> what can be passed on now."""
         if not isinstance(item, _Slot):
-            if not self.pending:
+            if self.pending:
+                self.held.append(item)
+            elif self.inflight:
+                self.inflight[-1].held.append(item)
+            else:
                 return [item]
-            self.held.append(item)
             return []
         ready = []
         if self.pending and self.pending[0].lightness.shape != item.lightness.shape:
-            ready = self.finish()  # the frame size changed: no mixed batches
+            ready = self._submit()  # the frame size changed: no mixed batches
         self.pending.append(item)
         self.held.append(item)
         if len(self.pending) >= self.batch:
-            ready += self.finish()
+            ready += self._submit()
         return ready
 
     def finish(self) -> list[_Slot | av.Packet]:
-        """Infer the batch filled so far and pass on everything held."""
-        if self.pending:
-            with self.timer("infer"):
-                ab = self.colorizer.infer_frames([slot.lightness for slot in self.pending])
-            for slot, prediction in zip(self.pending, ab, strict=True):
-                slot.predicted = prediction
-        ready, self.pending, self.held = self.held, [], []
+        """End of stream: infer what is left and pass everything on."""
+        ready = self._submit()
+        while self.inflight:
+            ready += self._collect()
         return ready
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _submit(self) -> list[_Slot | av.Packet]:
+        """Start the batch filled so far, once a call is free; returns the batches done."""
+        ready = []
+        if self.pending:
+            while len(self.inflight) >= self.calls:
+                ready += self._collect()
+            batch = _Batch(self.pending, self.held)
+            if self.pool is None:
+                self._infer(batch.slots)
+            else:
+                batch.done = self.pool.submit(self._infer, batch.slots)
+            self.inflight.append(batch)
+            self.pending, self.held = [], []
+        while self.inflight and (self.inflight[0].done is None or self.inflight[0].done.done()):
+            ready += self._collect()
+        return ready
+
+    def _collect(self) -> list[_Slot | av.Packet]:
+        """The oldest batch's frames and packets, once it is inferred."""
+        batch = self.inflight.popleft()
+        if batch.done is not None:
+            batch.done.result()  # re-raises the call's error here, on the stage thread
+        return batch.held
+
+    def _infer(self, slots: list[_Slot]) -> None:
+        with self.timer("infer"):
+            ab = self.colorizer.infer_frames([slot.lightness for slot in slots])
+        for slot, prediction in zip(slots, ab, strict=True):
+            slot.predicted = prediction
 
 
 class _Stabilize:
@@ -441,6 +490,7 @@ class _Run:
             for thread in threads:
                 while thread.ident is not None and thread.is_alive():  # ident: it was started
                     thread.join(_POLL)
+            self.infer.close()  # inference calls still running finish; queued ones are dropped
         self._conclude()
 
     def _conclude(self) -> None:

@@ -29,5 +29,6 @@ def colorize_image(
     if colorizer is None:
         from vidcolor.colorizer import Colorizer
 
-        colorizer = Colorizer(weights=weights, engine_name=engine, device=device, size=size)
+        colorizer = Colorizer(weights=weights, engine_name=engine, device=device, size=size,
+                              calls=1)
     return colorizer.colorize_rgb(image)

@@ -25,6 +25,8 @@ class Engine(Protocol):
 
     ``device`` is where ``infer`` returns its result (and where inputs are best placed);
     ``dtype`` is the precision the network computes in; ``reason`` says why it was chosen.
+    An engine may also say how many ``infer`` calls usefully run at once from different
+    threads (``concurrent_calls``, 1 when absent).
     """
 
     name: str

@@ -1,8 +1,10 @@
 """ONNX Runtime back end: the default on machines without a CUDA GPU.
 
-Threads are tuned for a pipeline, not for a benchmark: one inter-op thread, one intra-op thread
-per usable core, and no spin-waiting, so that the decoder and encoder threads that share the
-CPU are not starved by workers busy-waiting for the next layer.
+Threads are tuned for a pipeline, not for a benchmark. A session runs concurrent ``infer``
+calls in parallel, so rather than splitting each call over every core (whose workers wait for
+each other at every layer, and wait long when the decoder or encoder holds a core), the
+pipeline keeps ``concurrent_calls`` batches in flight, each on fewer threads. No worker
+spin-waits: busy-waiting burns the cores the decoder and encoder threads need.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from vidcolor.engines.base import check_input, usable_cores
 
 class OnnxRuntimeEngine:
     """Runs an ONNX file (dynamic shapes, FP32 at its boundary) with ONNX Runtime's CPU
-    provider; ``dtype`` names what it computes in (torch.int8: the INT8-decoder file)."""
+    provider; ``dtype`` names what it computes in (torch.int8: the INT8-decoder file).
+    ``threads`` per call and ``calls`` run at once (``concurrent_calls``) share out the usable
+    cores: given one, the other follows."""
 
     name = "onnxruntime"
     reason = "requested explicitly"
@@ -25,16 +29,20 @@ class OnnxRuntimeEngine:
     dtype = torch.float32
 
     def __init__(self, onnx_path: str | os.PathLike, *, threads: int | None = None,
-                 dtype: torch.dtype = torch.float32) -> None:
+                 calls: int | None = None, dtype: torch.dtype = torch.float32) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        # All cores: ONNX Runtime without spin-waiting shares them well with the decoder and
-        # encoder threads (480p pipeline on the idle 2-core machine, INT8 decoder: 23.3 fps
-        # with two intra-op threads, 19.5 with one; benchmarks/results/cpu-2core-amd-epyc).
-        options.intra_op_num_threads = threads or usable_cores()
+        # Calls in flight x threads per call = the usable cores, at most 4 calls (each holds a
+        # batch). Two single-thread calls beat one two-thread call on the 2-core machine: 5 %
+        # idle, 20-40 % with one core busy encoding (benchmarks/results/cpu-2core-amd-epyc).
+        cores = usable_cores()
+        if calls is None:
+            calls = max(1, cores // threads) if threads else min(cores, 4)
+        self.concurrent_calls = calls
+        options.intra_op_num_threads = threads or max(1, cores // calls)
         options.inter_op_num_threads = 1
         # Spinning workers were slower here (up to 1.5x per frame): they burn the cores others need.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")

@@ -105,18 +105,20 @@ def _load(weights: str | os.PathLike | nn.Module | None) -> nn.Module:
     return load_model(None if weights is None else str(weights))
 
 
-def _onnxruntime_engine(model: nn.Module, dtype: torch.dtype, threads: int | None) -> Engine:
+def _onnxruntime_engine(model: nn.Module, dtype: torch.dtype, threads: int | None,
+                       calls: int | None) -> Engine:
     from vidcolor.engines.onnxruntime_engine import OnnxRuntimeEngine
 
     if dtype == torch.int8:
         from vidcolor.engines.onnx_int8 import cached_int8_onnx
 
-        return OnnxRuntimeEngine(cached_int8_onnx(model), threads=threads, dtype=dtype)
+        return OnnxRuntimeEngine(cached_int8_onnx(model), threads=threads, calls=calls,
+                                 dtype=dtype)
     if dtype != torch.float32:
         raise EngineUnavailableError("the onnxruntime engine runs in fp32 or int8")
     from vidcolor.engines.onnx_export import cached_onnx
 
-    return OnnxRuntimeEngine(cached_onnx(model), threads=threads)
+    return OnnxRuntimeEngine(cached_onnx(model), threads=threads, calls=calls)
 
 
 def create_engine(
@@ -126,13 +128,15 @@ def create_engine(
     *,
     precision: str | None = None,
     threads: int | None = None,
+    calls: int | None = None,
 ) -> Engine:
     """Build the engine ``choose_engine`` picks; its ``reason`` is logged and kept on it.
 
     ``weights``: a safetensors path, an ``nn.Module``, or None for the shipped default.
     ``precision``: ``fp32``/``fp16``/``bf16``/``int8``, None for the engine's default: FP16 on
     CUDA, :data:`ONNXRUNTIME_DEFAULT` with ONNX Runtime, FP32 for PyTorch on the CPU.
-    ``threads``: CPU threads for inference (None: engine default).
+    ``threads``: CPU threads for inference (None: engine default); ``calls``: how many calls
+    ONNX Runtime runs at once (None: engine default).
     """
     choice = choose_engine(name, device)
     dtype = precision_dtype(precision) if precision is not None else None
@@ -141,7 +145,7 @@ def create_engine(
     if dtype == torch.int8 and choice.name != "onnxruntime":
         raise EngineUnavailableError("int8 is an onnxruntime precision (CPU); use fp32/fp16/bf16")
     if choice.name == "onnxruntime":
-        engine = _onnxruntime_engine(model, dtype or ONNXRUNTIME_DEFAULT, threads)
+        engine = _onnxruntime_engine(model, dtype or ONNXRUNTIME_DEFAULT, threads, calls)
     elif choice.name == "tensorrt":
         from vidcolor.engines.tensorrt_engine import TensorRTEngine
 

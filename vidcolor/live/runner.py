@@ -138,8 +138,9 @@ def _build_colorizer(colorizer, engine, device, precision, weights, size, tempor
     if colorizer is None:
         from vidcolor.colorizer import Colorizer
 
+        # One frame at a time: each call gets every core (lower latency than calls in flight).
         colorizer = Colorizer(weights=weights, engine_name=engine, device=device, size=size,
-                              precision=precision)
+                              precision=precision, calls=1)
     if temporal == "off":
         return colorizer, None
     if temporal != "causal":
