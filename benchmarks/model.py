@@ -108,7 +108,7 @@ def run_model(weights: str | None, *, quick: bool, seconds: float) -> dict:
                 result = measure(_call(engine, x, pool, calls), batch * calls, seconds)
                 rows.append({"engine": engine.name, "device": str(engine.device),
                              "precision": setup["precision"], "threads": threads,
-                             "calls": calls, "batch": batch, "size": size, **result})
+                             "concurrent_calls": calls, "batch": batch, "size": size, **result})
     arch = {"weights": source, "config": config,
             **complexity(lambda: build_model(config), size)}
     return {"model": arch, "rows": rows}

@@ -51,7 +51,8 @@ def markdown(results: dict) -> str:
                   f"{m['gflops']} GFLOPs per frame at the measured size.", ""]
         lines += _table(["engine", "precision", "threads", "calls at once", "batch", "size",
                          "fps best", "fps median"],
-                        [[r["engine"], r["precision"], r["threads"], r.get("calls", 1), r["batch"],
+                        [[r["engine"], r["precision"], r["threads"], r.get("concurrent_calls", 1),
+                          r["batch"],
                           f"{r['size']}²", r["best_fps"], r["median_fps"]]
                          for r in s["result"]["rows"]])
         lines += ["With several calls at once, fps counts the frames of all of them; a call's "
@@ -111,7 +112,7 @@ def _bars(results: dict) -> list[tuple[str, float, str]]:
     sections, bars = results["sections"], []
     if "model" in sections:
         for r in sections["model"]["result"]["rows"]:
-            calls = f"x{r['calls']}" if r.get("calls", 1) > 1 else ""
+            calls = f"x{r['concurrent_calls']}" if r.get("concurrent_calls", 1) > 1 else ""
             label = f"{r['engine']} {r['precision']} t{r['threads']}{calls} b{r['batch']} {r['size']}px"
             bars.append((label, r["best_fps"], "model"))
     if "peers" in sections:
