@@ -32,6 +32,16 @@ REAL_FRAMES = 96
 REPEATS = 2
 
 
+class NoNetwork:
+    """An engine that costs nothing (constant chroma): a pipeline run with it is the ceiling
+    that decoding, encoding and the colour work around the network leave."""
+
+    name, device, dtype, concurrent_calls = "none (ceiling)", torch.device("cpu"), torch.float32, 1
+
+    def infer(self, L: torch.Tensor) -> torch.Tensor:
+        return torch.tensor([20.0, 30.0]).view(1, 2, 1, 1).expand(L.shape[0], 2, *L.shape[2:])
+
+
 def transcode(src: Path, dst: Path, frames: int | None = None, codec: dict = CODEC,
               hwdec: str | None = None) -> dict:
     """Decode and re-encode ``src`` with the pipeline's codec settings, no colour.
@@ -126,6 +136,9 @@ def run_pipeline(model, *, quick: bool, real_clip: Path | None, temporal: str = 
                     other = create_engine("onnxruntime", "cpu", model, threads=threads)
                     rows.append(_compare(name, src, folder, Colorizer(other, size=size), None,
                                          temporal, repeats))
+            if name == "480p":
+                rows.append(_compare(name, src, folder, Colorizer(NoNetwork(), size=size), None,
+                                     temporal, repeats))
         if real_clip is not None and real_clip.is_file():
             rows.append(_compare(real_clip.name, real_clip, folder, colorizer,
                                  8 if quick else REAL_FRAMES, temporal, repeats))
