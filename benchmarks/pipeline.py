@@ -48,7 +48,7 @@ def transcode(src: Path, dst: Path, frames: int | None = None, codec: dict = COD
 
     Decoding runs on its own thread, as in the pipeline, so both get the same parallelism.
     """
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     items: queue.Queue = queue.Queue(16)
     done = object()
     with open_video(src, hwdec=hwdec) as reader:
@@ -75,7 +75,13 @@ def transcode(src: Path, dst: Path, frames: int | None = None, codec: dict = COD
         writer.close()
         thread.join()
     seconds = time.perf_counter() - start
-    return {"frames": count, "seconds": round(seconds, 3), "fps": round(count / seconds, 2)}
+    return {"frames": count, "seconds": round(seconds, 3), "fps": round(count / seconds, 2),
+            "cpu_ms_per_frame": _cpu_ms(cpu, count)}
+
+
+def _cpu_ms(since: float, frames: int) -> float:
+    """CPU time of this process (every thread) per frame since ``since``, in ms."""
+    return round(1000 * (time.process_time() - since) / max(frames, 1), 2)
 
 
 def colorize(src: Path, dst: Path, colorizer: Colorizer, frames: int | None,
@@ -84,11 +90,13 @@ def colorize(src: Path, dst: Path, colorizer: Colorizer, frames: int | None,
     cuda = colorizer.engine.device.type == "cuda"
     if cuda:
         torch.cuda.reset_peak_memory_stats(colorizer.engine.device)
+    cpu = time.process_time()
     stats = colorize_video(src, dst, colorizer=colorizer, frames=frames, temporal=temporal,
                            overwrite=True, hwdec=hwdec, **codec)
     peak = torch.cuda.max_memory_allocated(colorizer.engine.device) / 2**20 if cuda else None
     return {"frames": stats.frames, "seconds": round(stats.seconds, 3),
             "fps": round(stats.fps, 2), "ms_per_frame": stats.ms_per_frame,
+            "cpu_ms_per_frame": _cpu_ms(cpu, stats.frames),
             "gpu_memory_mb": None if peak is None else round(peak)}
 
 
@@ -112,6 +120,8 @@ def _compare(name: str, src: Path, folder: Path, colorizer: Colorizer, frames: i
             "codec": codec["codec"], "hwdec": hwdec, "gpu_memory_mb": colored["gpu_memory_mb"],
             "transcode_fps": plain["fps"],
             "pipeline_fps": colored["fps"], "ratio": round(colored["fps"] / plain["fps"], 3),
+            "transcode_cpu_ms": plain["cpu_ms_per_frame"],
+            "pipeline_cpu_ms": colored["cpu_ms_per_frame"],
             "frames": colored["frames"], "ms_per_frame": colored["ms_per_frame"]}
 
 

@@ -80,18 +80,20 @@ def markdown(results: dict) -> str:
         gpu = any(r.get("gpu_memory_mb") is not None for r in rows)
         lines += _table(["clip", "engine", "infer threads × calls", "model size", "temporal",
                          "codec path",
-                         "frames", "transcode fps", "pipeline fps", "ratio"]
+                         "frames", "transcode fps", "pipeline fps", "ratio",
+                         "CPU ms/frame transcode / pipeline"]
                         + (["GPU memory MB"] if gpu else []) + [f"{k} ms" for k in stages],
                         [[r["clip"], r["engine"], _threads(r), r["model_size"],
                           r["temporal"], _codec_path(r, codec), r["frames"], r["transcode_fps"],
-                          r["pipeline_fps"], r["ratio"]]
+                          r["pipeline_fps"], r["ratio"], _cpu(r)]
                          + ([r.get("gpu_memory_mb") or ""] if gpu else [])
                          + [r["ms_per_frame"][k] for k in stages] for r in rows])
         repeats = s["result"].get("repeats", 1)
         best = (f"Each figure is the faster of {repeats} alternating runs (transcode-only and "
                 "colorize), with that run's stage times. ") if repeats > 1 else ""
         lines += [best + "Stage ms/frame are busy time per stage; stages run on their own "
-                  "threads and overlap, so they add up to more than 1000 / fps.", ""]
+                  "threads and overlap, so they add up to more than 1000 / fps. CPU ms/frame "
+                  "is the process's CPU time (all threads) per frame.", ""]
         lines += _conditions(s)
     return "\n".join(lines)
 
@@ -100,6 +102,12 @@ def _threads(row: dict) -> str:
     """Inference threads per call, and calls at once where more than one."""
     threads, calls = row["infer_threads"] or "", row.get("infer_calls") or 1
     return f"{threads} × {calls}" if calls > 1 else str(threads)
+
+
+def _cpu(row: dict) -> str:
+    if "pipeline_cpu_ms" not in row:
+        return ""
+    return f"{row['transcode_cpu_ms']} / {row['pipeline_cpu_ms']}"
 
 
 def _codec_path(row: dict, default: dict) -> str:
