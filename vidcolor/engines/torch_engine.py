@@ -33,7 +33,9 @@ class _CapturedGraph:
                 model(self.input)
         torch.cuda.current_stream(example.device).wait_stream(side)
         self.graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.graph):
+        # thread_local: the pipeline's other threads keep uploading and synchronizing their
+        # own streams (vidcolor.device_planes) while this one captures.
+        with torch.cuda.graph(self.graph, capture_error_mode="thread_local"):
             self.output = model(self.input)
 
     def run(self, x: torch.Tensor) -> torch.Tensor:
