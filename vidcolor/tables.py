@@ -42,4 +42,4 @@ def table_index(lightness: Array, a: Array, b: Array) -> Array:
 
 def _integer(x: Array) -> Array:
     """Truncate non-negative values to integers, numpy or torch alike."""
-    return x.long() if isinstance(x, torch.Tensor) else x.astype(np.int64)
+    return x.long() if isinstance(x, torch.Tensor) else x.astype(np.int32)
