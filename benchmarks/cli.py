@@ -25,18 +25,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--weights", help="model file (default: the shipped model)")
     parser.add_argument("--seconds", type=float, default=None,
                         help="time per measurement (default 4, quick 0.2)")
-    parser.add_argument("--clip", type=Path, default=None,
-                        help=f"real clip for the pipeline section (default {report_clip()})")
+    parser.add_argument("--clip", type=Path, action="append",
+                        help="real clip for the pipeline section (repeatable; default: three "
+                             "of ../shared/data/videos, where present)")
     parser.add_argument("--temporal", default="causal", help="temporal mode for the pipeline")
     parser.add_argument("--out", type=Path, default=None,
                         help="results folder (default benchmarks/results/<machine>)")
     return parser
-
-
-def report_clip() -> Path:
-    from benchmarks.pipeline import REAL_CLIP
-
-    return REAL_CLIP
 
 
 def _run(section: str, args: argparse.Namespace, seconds: float) -> dict:
@@ -46,10 +41,10 @@ def _run(section: str, args: argparse.Namespace, seconds: float) -> dict:
         return model_bench.run_model(args.weights, quick=args.quick, seconds=seconds)
     if section == "peers":
         return model_bench.run_peers(args.weights, quick=args.quick, seconds=seconds)
-    from benchmarks.pipeline import run_pipeline
+    from benchmarks.pipeline import REAL_CLIPS, run_pipeline
 
     net, _, _ = model_bench.our_model(args.weights)
-    return run_pipeline(net, quick=args.quick, real_clip=args.clip or report_clip(),
+    return run_pipeline(net, quick=args.quick, real_clips=tuple(args.clip or REAL_CLIPS),
                         temporal=args.temporal)
 
 

@@ -27,7 +27,10 @@ CODEC = {"codec": "libx264", "crf": 18, "preset": None}  # the pipeline's defaul
 GPU_CODEC = {"codec": "h264_nvenc", "crf": 18, "preset": None}  # with hwdec: NVDEC + NVENC
 GPU_CLIPS = ("1080p", "2160p")  # where a GPU codec path is measured too
 FRAMES = {"480p": 240, "720p": 120, "1080p": 72, "2160p": 24}  # seconds each: runs vary less
-REAL_CLIP = Path(__file__).resolve().parents[2] / "shared/data/videos/openpose__video.mp4"
+_VIDEOS = Path(__file__).resolve().parents[2] / "shared/data/videos"
+# Real clips at three sizes: 640x360, 1280x720, 1920x1080 (skipped where absent).
+REAL_CLIPS = tuple(_VIDEOS / name for name in (
+    "openpose__video.mp4", "sam2_gallery__01_dog.mp4", "mmaction2__demo_skeleton.mp4"))
 REAL_FRAMES = 96
 REPEATS = 2
 
@@ -125,8 +128,9 @@ def _compare(name: str, src: Path, folder: Path, colorizer: Colorizer, frames: i
             "frames": colored["frames"], "ms_per_frame": colored["ms_per_frame"]}
 
 
-def run_pipeline(model, *, quick: bool, real_clip: Path | None, temporal: str = "causal") -> dict:
-    """Generated clips at each resolution (and one real clip), colorize vs transcode-only."""
+def run_pipeline(model, *, quick: bool, real_clips: tuple[Path, ...] = (),
+                 temporal: str = "causal") -> dict:
+    """Generated clips at each resolution and real clips, colorize vs transcode-only."""
     size = 64 if quick else 256
     colorizer = Colorizer(create_engine(weights=model), size=size)
     resolutions = {"tiny": (160, 96)} if quick else RESOLUTIONS
@@ -149,7 +153,8 @@ def run_pipeline(model, *, quick: bool, real_clip: Path | None, temporal: str = 
             if name == "480p":
                 rows.append(_compare(name, src, folder, Colorizer(NoNetwork(), size=size), None,
                                      temporal, repeats))
-        if real_clip is not None and real_clip.is_file():
-            rows.append(_compare(real_clip.name, real_clip, folder, colorizer,
-                                 8 if quick else REAL_FRAMES, temporal, repeats))
+        for clip in real_clips:
+            if clip.is_file():
+                rows.append(_compare(clip.name, clip, folder, colorizer,
+                                     8 if quick else REAL_FRAMES, temporal, repeats))
     return {"codec": CODEC, "repeats": repeats, "rows": rows}
