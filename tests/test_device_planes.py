@@ -87,6 +87,24 @@ def test_pipeline_with_device_planes_keeps_luma_and_matches_the_host_run(
         assert a.std() > 5  # the chroma follows the moving content
 
 
+def test_live_frames_with_device_planes_match_the_host(pair):
+    from fractions import Fraction
+
+    from vidcolor.live.colorize import FrameColorizer
+    from vidcolor.temporal import TemporalStage
+
+    host, device = (FrameColorizer(c, TemporalStage("causal", 0.9)) for c in pair)
+    rgb = data.astronaut()[:480, :512]
+    for i in range(3):
+        frame = av.VideoFrame.from_ndarray(np.roll(rgb, 4 * i, 1), format="rgb24")
+        frame = frame.reformat(format="yuv420p")
+        frame.pts, frame.time_base = i, Fraction(1, 30)
+        a, b = (f(frame).to_ndarray().astype(int) for f in (host, device))
+        np.testing.assert_array_equal(a[:480], b[:480])  # the luma: the input's own
+        chroma = np.abs(a[480:] - b[480:])  # one luma code apart at most moves the flow a hair
+        assert chroma.mean() < 0.2 and chroma.max() <= 4 and a[480:].std() > 5
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_planes_match_cpu_from_several_threads():
     cpu, cuda = DevicePlanes(torch.device("cpu")), DevicePlanes(torch.device("cuda"))
