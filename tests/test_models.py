@@ -18,7 +18,9 @@ from vidcolor.models import (
 TINY = {"arch": "plain_unet", "num_bins": 12, "channels": [4, 8, 8]}
 
 
-@pytest.mark.parametrize("config", [TINY, {"arch": "effnet_lite0_unet", "num_bins": 20}])
+@pytest.mark.parametrize("config", [TINY, {"arch": "effnet_lite0_unet", "num_bins": 20},
+                                    {"arch": "effnet_lite0_unet", "num_bins": 20,
+                                     "decode_pool": 2}])
 def test_contract_l_in_ab_out_same_size(config):
     model = build_model(config).eval()
     with torch.inference_mode():
@@ -39,6 +41,24 @@ def test_decode_is_the_annealed_mean_of_bin_centres():
     model.head.chroma_gain = 0.5
     with torch.no_grad():
         assert model(torch.full((1, 1, 32, 32), 50.0)).mean().item() == pytest.approx(25, abs=1e-3)
+
+
+def test_pooled_decode_is_the_decode_of_averaged_logits():
+    """The classifier is linear: decoding pooled features = decoding 2x2-averaged logits."""
+    from vidcolor.models.heads import BinnedChromaHead
+
+    torch.manual_seed(0)
+    head = BinnedChromaHead(8, 12, chroma_gain=1.3, upsample=2, decode_pool=2)
+    head.bin_centers.copy_(torch.randn(12, 2) * 40)
+    features = torch.randn(1, 8, 16, 24)
+    with torch.no_grad():
+        ab = head(features)
+        averaged = torch.nn.functional.avg_pool2d(head.logits(features), 2)
+        expected = torch.nn.functional.interpolate(head.decode(averaged), scale_factor=4,
+                                                   mode="bilinear", align_corners=False)
+    assert ab.shape == (1, 2, 32, 48)  # features at half the input's size
+    torch.testing.assert_close(ab, expected, atol=1e-4, rtol=0)
+    assert "decode_pool=2" in repr(head)  # caches keyed on the repr see it
 
 
 def test_unknown_architecture_is_a_clear_error():

@@ -58,7 +58,7 @@ def sweep(model: torch.nn.Module, folders: list[str], limit: int, size: int,
             mh, mw = model_input_size(*lightness.shape, size)
             small = cv2.resize(lightness, (mw, mh), interpolation=cv2.INTER_AREA)
             with torch.inference_mode():
-                logits = head.logits(model.features(torch.from_numpy(small)[None, None]))
+                logits = head.decode_logits(model.features(torch.from_numpy(small)[None, None]))
             scores["gray"].append(score_image(gray, rgb, with_ssim=False))
             for t in temperatures:
                 head.temperature = t

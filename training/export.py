@@ -22,15 +22,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", default=str(Path("engines") / DEFAULT_WEIGHTS_NAME))
     p.add_argument("--temperature", type=float, default=1.0, help="annealed-mean temperature")
     p.add_argument("--gain", type=float, default=1.0, help="chroma gain applied after decoding")
+    p.add_argument("--decode-pool", type=int, default=1,
+                   help="decode chroma this many times coarser than the head's features")
     p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
     return p.parse_args(argv)
 
 
 def export(checkpoint: str | Path, out: str | Path, temperature: float = 1.0, gain: float = 1.0,
-           half: bool = False) -> Path:
+           half: bool = False, decode_pool: int = 1) -> Path:
     state = torch.load(checkpoint, weights_only=True)
     config = {**json.loads(state["config"]), "num_bins": len(state["centers"]),
               "temperature": temperature, "chroma_gain": gain}
+    if decode_pool != 1:
+        config["decode_pool"] = decode_pool
     model = build_model(config)
     model.load_state_dict(state["model"])
     if half:
@@ -44,7 +48,8 @@ def export(checkpoint: str | Path, out: str | Path, temperature: float = 1.0, ga
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    path = export(args.checkpoint, args.out, args.temperature, args.gain, args.half)
+    path = export(args.checkpoint, args.out, args.temperature, args.gain, args.half,
+                  args.decode_pool)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 

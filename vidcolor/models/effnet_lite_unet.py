@@ -6,7 +6,8 @@ no third-party model package. Its stem takes one channel (L); training starts
 it from ImageNet weights by summing the RGB kernels (see
 ``training/pretrained.py``). Skip taps at strides 2, 4, 8, 16 and 32 feed a
 light decoder of bilinear-upsample + concat + conv steps; the head predicts ab
-bins at half resolution and decodes them (``heads.BinnedChromaHead``).
+bins at half resolution and decodes them there or, with ``decode_pool`` 2, at a quarter
+(``heads.BinnedChromaHead``).
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ class EffNetLiteUNet(nn.Module):
     """L [B,1,H,W] (0..100, sides multiples of 32) -> ab [B,2,H,W]."""
 
     def __init__(self, num_bins: int, decoder_channels: tuple[int, ...] = (128, 64, 48, 32),
-                 temperature: float = 1.0, chroma_gain: float = 1.0) -> None:
+                 temperature: float = 1.0, chroma_gain: float = 1.0,
+                 decode_pool: int = 1) -> None:
         super().__init__()
         self.encoder = EfficientNetLite0Encoder()
         skips = self.encoder.skip_channels
@@ -75,7 +77,8 @@ class EffNetLiteUNet(nn.Module):
             ups.append(UpBlock(cin, skip, cout))
             cin = cout
         self.decoder = nn.ModuleList(ups)
-        self.head = BinnedChromaHead(cin, num_bins, temperature, chroma_gain, upsample=2)
+        self.head = BinnedChromaHead(cin, num_bins, temperature, chroma_gain, upsample=2,
+                                     decode_pool=decode_pool)
 
     def features(self, lightness: torch.Tensor) -> torch.Tensor:
         skips = self.encoder(normalize_lightness(lightness))
