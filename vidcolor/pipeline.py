@@ -392,7 +392,7 @@ def make_temporal(mode: str, strength: float):
 
 
 class _Run:
-    """One pipeline run: three stage threads, supervised by the caller's thread."""
+    """One pipeline run: four stage threads, supervised by the caller's thread."""
 
     def __init__(self, reader: VideoReader, writer: VideoWriter, colorizer, temporal, batch: int,
                  progress: Progress, limit: Callable[[av.VideoFrame], bool],
