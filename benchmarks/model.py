@@ -100,7 +100,7 @@ def run_model(weights: str | None, *, quick: bool, seconds: float) -> dict:
     for setup in configurations(quick):
         calls = setup.get("calls", 1)
         engine = create_engine(setup["engine"], "auto", model, precision=setup["precision"],
-                               threads=setup.get("threads"), calls=setup.get("calls"))
+                               threads=setup.get("threads"), calls=calls)
         threads = getattr(engine, "threads", None) or torch.get_num_threads()
         with ThreadPoolExecutor(calls) if calls > 1 else nullcontext() as pool:
             for batch in batches(quick):

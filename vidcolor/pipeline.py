@@ -251,7 +251,7 @@ class _Infer:
 
     def __init__(self, colorizer, batch: int, timer: _Timer) -> None:
         self.colorizer, self.batch, self.timer = colorizer, batch, timer
-        self.calls = max(1, getattr(colorizer, "concurrent_calls", 1))
+        self.calls = max(1, colorizer.concurrent_calls)
         self.pool = ThreadPoolExecutor(self.calls, "vidcolor-infer") if self.calls > 1 else None
         self.pending: list[_Slot] = []
         self.held: list[_Slot | av.Packet] = []  # the pending frames and the packets among them
