@@ -162,3 +162,24 @@ def test_rejects_bad_settings() -> None:
         TemporalStage("causal", strength=1.5)
     with pytest.raises(ValueError):
         TemporalStage("causal").push(0, np.zeros((4, 4), np.float32), np.zeros((2, 4, 5)))
+
+
+def test_patch_correlation_stays_a_correlation() -> None:
+    """Flat patches have no correlation (float rounding there once gave 3.9 and a motion
+    trust of 1e10); texture correlates with itself and anti-correlates with its negative."""
+    from vidcolor.temporal.flow import MotionEstimator, patch_correlation
+
+    rng = np.random.default_rng(0)
+    flat = np.full((32, 32), 240, np.float32)
+    dither = (240 - rng.integers(0, 3, (32, 32))).astype(np.float32)
+    zncc = patch_correlation(flat, dither)
+    assert zncc.dtype == np.float32 and np.all(zncc == 0)
+    texture = cv2.GaussianBlur(rng.uniform(0, 255, (32, 32)).astype(np.float32), (0, 0), 1)
+    assert patch_correlation(texture, texture)[4:-4, 4:-4].min() > 0.999
+    assert patch_correlation(texture, 255 - texture)[4:-4, 4:-4].max() < -0.999
+    mixed = patch_correlation(texture, dither)
+    assert mixed.min() >= -1 and mixed.max() <= 1
+    motion = MotionEstimator(flow_tolerance=4.0)
+    src, dst = flat.astype(np.uint8), dither.astype(np.uint8)
+    link = motion.link(src, dst, *motion.flows(src, dst), (64, 64))
+    assert link.trust.min() >= 0 and link.trust.max() <= 1

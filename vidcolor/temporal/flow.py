@@ -47,6 +47,26 @@ def pull(img: np.ndarray, remap: np.ndarray) -> np.ndarray:
     return cv2.remap(img, remap, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def patch_correlation(a: np.ndarray, b: np.ndarray, size: int = 5) -> np.ndarray:
+    """Zero-mean normalized cross-correlation of the ``size``-square patches around each pixel
+    of two float32 images, in -1..1; 0 where either patch is flat.
+
+    A flat patch has nothing to correlate, and there the box-filter moments are float
+    rounding: a patch of 240s beside one of 238-240 gave 3.9, which made the motion trust
+    exceed 1 by ten orders of magnitude and the blended chroma overflow (the shared
+    sam2_gallery__02_cups clip stopped at frame 52 with an out-of-range table index).
+    """
+    k = (size, size)
+    ma, mb = cv2.blur(a, k), cv2.blur(b, k)
+    va = cv2.blur(a * a, k) - ma * ma
+    vb = cv2.blur(b * b, k) - mb * mb
+    cov = cv2.blur(a * b, k) - ma * mb
+    energy = va * vb
+    textured = energy > 1e-6
+    zncc = cov / np.sqrt(np.where(textured, energy, 1.0))
+    return np.where(textured, zncc, 0.0).clip(-1.0, 1.0).astype(np.float32)
+
+
 class MotionEstimator:
     """Flow and trust between consecutive frames, computed at ``1/downscale`` size.
 
@@ -109,14 +129,9 @@ class MotionEstimator:
         mismatch = residual * residual / (2.55 * self.residual_sigma) ** 2
         if self.correlation > 0:
             # In texture, sub-pixel flow error alone makes a large residual: there, ask
-            # whether the patches correlate instead (zero-mean normalized cross-correlation).
-            k = (5, 5)
-            ma, mb = cv2.blur(src_f, k), cv2.blur(pulled, k)
-            va = cv2.blur(src_f * src_f, k) - ma * ma
-            vb = cv2.blur(pulled * pulled, k) - mb * mb
-            cov = cv2.blur(src_f * pulled, k) - ma * mb
-            zncc = cov / np.sqrt(np.maximum(va * vb, 1e-6))
-            mismatch = np.minimum(mismatch, (1 - zncc) * self.correlation)
+            # whether the patches correlate instead.
+            mismatch = np.minimum(mismatch, (1 - patch_correlation(src_f, pulled))
+                                  * self.correlation)
         trust = np.exp(-err2 / (scale2 * self.flow_tolerance) - mismatch)
         x, y = small_map[..., 0], small_map[..., 1]
         trust *= (x > -1) & (x < w) & (y > -1) & (y < h)  # content from outside is unknown
