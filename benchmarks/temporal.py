@@ -142,7 +142,9 @@ def make_colorizer(kind: str, weights: str | None = None) -> tuple[str, Colorize
 
             return "model", model, infer
     seeds = iter(range(10**6))
-    return "flicker", Colorizer(engine=object()), lambda _L, ab: flicker(ab, seed=next(seeds))
+    # No network: only the colorizer's host-side input preparation is used.
+    return ("flicker", Colorizer(engine=object(), planes="host"),
+            lambda _L, ab: flicker(ab, seed=next(seeds)))
 
 
 def crops(name: str, rows: dict[str, np.ndarray], folder: Path, side: int = 128) -> None:

@@ -40,3 +40,16 @@ def test_uint8_and_float_agree() -> None:
     moving = frames(5, shift=2, seed=3)
     as_uint8 = np.rint(moving * 255).astype(np.uint8)
     assert abs(cdc(as_uint8) - cdc(as_uint8 / np.float32(255))) < 1e-9
+
+
+def test_flicker_colorizer_of_the_temporal_benchmark_builds_and_prepares_frames():
+    """The engine-less colorizer of ``benchmarks.temporal --colorizer flicker`` (it once
+    failed to build when Colorizer began to ask its engine for a device)."""
+    from benchmarks.temporal import make_colorizer
+
+    kind, colorizer, predict = make_colorizer("flicker")
+    luma = np.full((90, 160), 128, np.uint8)
+    lightness = colorizer.lightness_small(luma, full_range=True)
+    assert kind == "flicker" and lightness.shape == (256, 448)
+    ab = np.zeros((1, 2, 256, 448), np.float32)
+    assert predict(lightness[None], ab).shape == ab.shape
