@@ -37,7 +37,7 @@ class OnnxRuntimeEngine:
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         # Calls in flight x threads per call = the usable cores, at most 4 calls (each holds a
         # batch). On the 2-core machine two single-thread calls beat one two-thread call: the
-        # 480p pipeline ran 34.1 against 31.5 fps (benchmarks/results/cpu-2core-amd-epyc).
+        # 480p pipeline ran 34.4 against 32.1 fps (benchmarks/results/cpu-2core-amd-epyc).
         cores = usable_cores()
         if calls is None:
             calls = max(1, cores // threads) if threads else min(cores, 4)
