@@ -9,6 +9,7 @@ from skimage import color as skcolor
 from vidcolor.color import (
     lab_to_rgb,
     luma_to_lightness,
+    luminance_to_lightness,
     rgb_to_lab,
     rgb_to_ycbcr,
     ycbcr_to_rgb,
@@ -99,3 +100,11 @@ def test_ycbcr_round_trip_and_gray_has_neutral_chroma(rng, matrix, full_range):
 def test_unknown_matrix_is_a_clear_error():
     with pytest.raises(ValueError, match="matrix"):
         rgb_to_ycbcr(np.zeros((1, 3)), "bt999", dim=-1)
+
+
+def test_luminance_to_lightness_matches_skimage_on_grays():
+    values = np.linspace(0, 1, 257)
+    gray = np.repeat(values[:, None], 3, axis=1)
+    linear = np.where(values > 0.04045, ((values + 0.055) / 1.055) ** 2.4, values / 12.92)
+    expected = skcolor.rgb2lab(gray)[:, 0]
+    np.testing.assert_allclose(luminance_to_lightness(linear), expected, atol=1e-6)

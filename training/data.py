@@ -22,6 +22,7 @@ from torch.utils.data import Dataset
 from vidcolor.color import rgb_to_lab
 
 from .degrade import degrade
+from .film import film_lightness
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v"}
@@ -115,13 +116,18 @@ def to_lab_pair(rgb: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 class CropDataset(Dataset):
-    """Random square crops (with flips and L-only degradations) of in-memory images."""
+    """Random square crops (with flips and L-only degradations) of in-memory images.
+
+    ``archive_p`` of the samples take their L from a random archive film render of the crop
+    (``training.film``) instead of the eye's lightness; their target ab is the photo's own.
+    """
 
     def __init__(self, images: Sequence[np.ndarray], crop: int, degrade_p: float = 0.5,
-                 seed: int = 0) -> None:
+                 seed: int = 0, archive_p: float = 0.0) -> None:
         self.images = [img for img in images if min(img.shape[:2]) >= int(crop * 0.8)]
         self.crop = crop
         self.degrade_p = degrade_p
+        self.archive_p = archive_p
         self.rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
@@ -139,7 +145,10 @@ class CropDataset(Dataset):
             patch = cv2.resize(patch, (self.crop, self.crop), interpolation=cv2.INTER_AREA)
         if self.rng.random() < 0.5:
             patch = patch[:, ::-1]
-        lightness, ab = to_lab_pair(np.ascontiguousarray(patch))
+        patch = np.ascontiguousarray(patch)
+        lightness, ab = to_lab_pair(patch)
+        if self.archive_p > 0 and self.rng.random() < self.archive_p:
+            lightness = torch.from_numpy(film_lightness(patch, self.rng))[None]
         if self.degrade_p > 0:
             lightness = torch.from_numpy(degrade(lightness[0].numpy(), self.rng, self.degrade_p))[None]
         return lightness, ab

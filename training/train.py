@@ -50,6 +50,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="cosine-decay the learning rate from this step to zero at --steps")
     p.add_argument("--lam", type=float, default=1.0, help="rebalancing: 1 none, 0.5 Zhang et al.")
     p.add_argument("--degrade", type=float, default=0.5, help="share of samples with L degradations")
+    p.add_argument("--archive", type=float, default=0.0,
+                   help="share of samples whose L is a random archive film render (training.film)")
     p.add_argument("--freeze", type=int, default=3, help="encoder blocks (after the stem) kept frozen")
     p.add_argument("--frames-per-clip", type=int, default=8)
     p.add_argument("--checkpoint-every", type=int, default=250)
@@ -156,7 +158,8 @@ def main(argv: list[str] | None = None) -> None:
                     "args": json.dumps(vars(args))}, out / "last.tmp")
         (out / "last.tmp").replace(checkpoint_path)
 
-    dataset = CropDataset(images, args.crop, args.degrade, seed=args.seed + step)
+    dataset = CropDataset(images, args.crop, args.degrade, seed=args.seed + step,
+                          archive_p=args.archive)
     loader = DataLoader(dataset, batch_size=args.batch, shuffle=True, drop_last=True)
     stop = {"now": False}
     signal.signal(signal.SIGINT, lambda *_: stop.update(now=True))

@@ -92,6 +92,17 @@ def lab_to_rgb(lab: Array, dim: int = -3) -> Array:
     return _back(rgb, was_numpy)
 
 
+def luminance_to_lightness(y: Array) -> Array:
+    """Relative luminance Y (0..1, D65 white = 1) -> CIE L* (0..100), as in :func:`rgb_to_lab`.
+
+    For lightness from a sensitivity other than the eye's (an orthochromatic film stock
+    weighs linear R, G and B its own way), computed with the same constants.
+    """
+    x, was_numpy = _as_tensor(y)
+    f = torch.where(x > _EPSILON, x.clamp_min(_EPSILON) ** (1 / 3), _KAPPA * x + 16 / 116)
+    return _back(116 * f - 16, was_numpy)
+
+
 @lru_cache(maxsize=2)
 def lightness_table(full_range: bool) -> np.ndarray:
     """L* of the neutral gray for each 8-bit luma code: [256] float32."""
