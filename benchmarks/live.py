@@ -24,6 +24,7 @@ from pathlib import Path
 
 from benchmarks import machine
 from vidcolor.live import LiveStats, run_live
+from vidcolor.specs import TemporalSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVERS = ROOT / "tests" / "servers"
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> dict:
         sampler.start()
         try:
             summary = run_live(url, outputs=[str(Path(tmp) / "rec.mp4")], duration=seconds,
-                               colorizer=colorizer, temporal=args.temporal, stats=stats,
+                               colorizer=colorizer, temporal=TemporalSpec(args.temporal), stats=stats,
                                give_up_after=30.0)
         finally:
             sampler.halt.set()

@@ -22,9 +22,10 @@ from vidcolor.engines import create_engine
 from vidcolor.io.reader import open_video
 from vidcolor.io.writer import VideoWriter
 from vidcolor.pipeline import colorize_video
+from vidcolor.specs import OutputSpec, TemporalSpec
 
-CODEC = {"codec": "libx264", "crf": 18, "preset": None}  # the pipeline's defaults
-GPU_CODEC = {"codec": "h264_nvenc", "crf": 18, "preset": None}  # with hwdec: NVDEC + NVENC
+CODEC = OutputSpec("libx264")  # the pipeline's defaults
+GPU_CODEC = OutputSpec("h264_nvenc")  # with hwdec: NVDEC + NVENC
 GPU_CLIPS = ("1080p", "2160p")  # where a GPU codec path is measured too
 FRAMES = {"480p": 240, "720p": 120, "1080p": 72, "2160p": 24}  # seconds each: runs vary less
 _VIDEOS = Path(__file__).resolve().parents[2] / "shared/data/videos"
@@ -45,7 +46,7 @@ class NoNetwork:
         return torch.tensor([20.0, 30.0]).view(1, 2, 1, 1).expand(L.shape[0], 2, *L.shape[2:])
 
 
-def transcode(src: Path, dst: Path, frames: int | None = None, codec: dict = CODEC,
+def transcode(src: Path, dst: Path, frames: int | None = None, codec: OutputSpec = CODEC,
               hwdec: str | None = None) -> dict:
     """Decode and re-encode ``src`` with the pipeline's codec settings, no colour.
 
@@ -56,7 +57,7 @@ def transcode(src: Path, dst: Path, frames: int | None = None, codec: dict = COD
     done = object()
     with open_video(src, hwdec=hwdec) as reader:
         writer = VideoWriter(dst, reader.info, reader.copy_streams, src=src, overwrite=True,
-                             **codec)
+                             codec=codec.codec, crf=codec.file_crf, preset=codec.preset)
 
         def decode() -> None:
             try:
@@ -88,14 +89,15 @@ def _cpu_ms(since: float, frames: int) -> float:
 
 
 def colorize(src: Path, dst: Path, colorizer: Colorizer, frames: int | None,
-             temporal: str, codec: dict = CODEC, hwdec: str | None = None) -> dict:
+             temporal: str, codec: OutputSpec = CODEC, hwdec: str | None = None) -> dict:
     """One pipeline run; on CUDA also its peak GPU memory (what PyTorch allocated)."""
     cuda = colorizer.engine.device.type == "cuda"
     if cuda:
         torch.cuda.reset_peak_memory_stats(colorizer.engine.device)
     cpu = time.process_time()
-    stats = colorize_video(src, dst, colorizer=colorizer, frames=frames, temporal=temporal,
-                           overwrite=True, hwdec=hwdec, **codec)
+    stats = colorize_video(src, dst, colorizer=colorizer, frames=frames,
+                           temporal=TemporalSpec(temporal), output=codec, overwrite=True,
+                           hwdec=hwdec)
     peak = torch.cuda.max_memory_allocated(colorizer.engine.device) / 2**20 if cuda else None
     return {"frames": stats.frames, "seconds": round(stats.seconds, 3),
             "fps": round(stats.fps, 2), "ms_per_frame": stats.ms_per_frame,
@@ -104,7 +106,7 @@ def colorize(src: Path, dst: Path, colorizer: Colorizer, frames: int | None,
 
 
 def _compare(name: str, src: Path, folder: Path, colorizer: Colorizer, frames: int | None,
-             temporal: str, repeats: int = REPEATS, codec: dict = CODEC,
+             temporal: str, repeats: int = REPEATS, codec: OutputSpec = CODEC,
              hwdec: str | None = None) -> dict:
     """Transcode-only and colorize, alternated ``repeats`` times; the faster run of each is
     kept (with its stage times), like the model section's best call: a shared VM's
@@ -120,7 +122,7 @@ def _compare(name: str, src: Path, folder: Path, colorizer: Colorizer, frames: i
     return {"clip": name, "engine": engine.name, "device": str(engine.device),
             "infer_threads": threads, "infer_calls": colorizer.concurrent_calls,
             "model_size": colorizer.size, "temporal": temporal,
-            "codec": codec["codec"], "hwdec": hwdec, "gpu_memory_mb": colored["gpu_memory_mb"],
+            "codec": codec.codec, "hwdec": hwdec, "gpu_memory_mb": colored["gpu_memory_mb"],
             "transcode_fps": plain["fps"],
             "pipeline_fps": colored["fps"], "ratio": round(colored["fps"] / plain["fps"], 3),
             "transcode_cpu_ms": plain["cpu_ms_per_frame"],
@@ -157,4 +159,5 @@ def run_pipeline(model, *, quick: bool, real_clips: tuple[Path, ...] = (),
             if clip.is_file():
                 rows.append(_compare(clip.name, clip, folder, colorizer,
                                      8 if quick else REAL_FRAMES, temporal, repeats))
-    return {"codec": CODEC, "repeats": repeats, "rows": rows}
+    return {"codec": {"codec": CODEC.codec, "crf": CODEC.file_crf, "preset": CODEC.preset},
+            "repeats": repeats, "rows": rows}

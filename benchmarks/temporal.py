@@ -26,6 +26,7 @@ from benchmarks import machine
 from training.temporal_metrics import cdc, reference_motion, warp_error
 from vidcolor.color import lab_to_rgb, rgb_to_lab, rgb_to_ycbcr
 from vidcolor.colorizer import Colorizer
+from vidcolor.specs import ModelSpec
 from vidcolor.temporal import TemporalStage
 
 VIDEOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "videos"
@@ -128,7 +129,7 @@ def make_colorizer(kind: str, weights: str | None = None) -> tuple[str, Colorize
     """
     if kind in ("auto", "model"):
         try:
-            model = Colorizer(weights=weights)
+            model = ModelSpec(weights=weights).build()
         except Exception as exc:  # missing weights: fall back when allowed
             if kind == "model":
                 raise

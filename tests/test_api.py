@@ -33,9 +33,10 @@ def test_public_names():
 
 def test_colorize_video_returns_stats(tmp_path, make_clip, tiny_weights):
     src = make_clip(tmp_path / "in.mp4", frames=6)
-    stats = vidcolor.colorize_video(src, tmp_path / "out.mp4", weights=str(tiny_weights),
-                                    engine="torch", device="cpu", size=64, batch=3,
-                                    temporal="off")
+    stats = vidcolor.colorize_video(src, tmp_path / "out.mp4", batch=3,
+                                    model=vidcolor.ModelSpec(weights=str(tiny_weights), engine="torch",
+                                                             device="cpu", size=64),
+                                    temporal=vidcolor.TemporalSpec("off"))
     assert isinstance(stats, vidcolor.Stats)
     assert stats.frames == 6 and stats.engine == "torch" and stats.fps > 0
 

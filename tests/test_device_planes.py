@@ -18,6 +18,7 @@ from vidcolor import Colorizer
 from vidcolor.device_planes import DevicePlanes
 from vidcolor.engines.torch_engine import TorchEngine
 from vidcolor.pipeline import colorize_video
+from vidcolor.specs import OutputSpec
 
 
 def _smooth_ab(h: int, w: int) -> np.ndarray:
@@ -74,8 +75,8 @@ def test_pipeline_with_device_planes_keeps_luma_and_matches_the_host_run(
         tmp_path, make_clip, pair):
     host, device = pair
     src = make_clip(tmp_path / "in.mkv", frames=10, size=(176, 112), codec="ffv1", audio=False)
-    colorize_video(src, tmp_path / "host.mkv", colorizer=host, codec="ffv1", crf=None)
-    colorize_video(src, tmp_path / "device.mkv", colorizer=device, codec="ffv1", crf=None)
+    colorize_video(src, tmp_path / "host.mkv", colorizer=host, output=OutputSpec(codec="ffv1"))
+    colorize_video(src, tmp_path / "device.mkv", colorizer=device, output=OutputSpec(codec="ffv1"))
     for a, b in zip(luma_planes(src), luma_planes(tmp_path / "device.mkv"), strict=True):
         np.testing.assert_array_equal(a, b)
     with av.open(str(tmp_path / "host.mkv")) as h, av.open(str(tmp_path / "device.mkv")) as d:
@@ -138,8 +139,8 @@ def test_nvdec_decodes_the_same_frames(tmp_path, make_clip, pair):
     host, _ = pair
     src = make_clip(tmp_path / "in.mp4", frames=20, size=(320, 192))
     soft, hard = tmp_path / "soft.mkv", tmp_path / "hard.mkv"
-    colorize_video(src, soft, colorizer=host, codec="ffv1", crf=None)
-    stats = colorize_video(src, hard, colorizer=host, codec="ffv1", crf=None, hwdec="cuda")
+    colorize_video(src, soft, colorizer=host, output=OutputSpec(codec="ffv1"))
+    stats = colorize_video(src, hard, colorizer=host, output=OutputSpec(codec="ffv1"), hwdec="cuda")
     assert stats.frames == 20
     for a, b in zip(luma_planes(soft), luma_planes(hard), strict=True):
         np.testing.assert_array_equal(a, b)

@@ -14,7 +14,7 @@ import pytest
 from servers.helpers import SERVERS, free_port, mjpeg_parts, start, stop, tiny_colorizer
 from servers.push import make
 
-from vidcolor.live import run_live
+from vidcolor.live import SourceSpec, run_live
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 pytestmark = pytest.mark.timeout(60)
@@ -52,8 +52,9 @@ def test_rtsp_reconnects_and_output_keeps_going(tmp_path: Path) -> None:
     def target() -> None:
         try:
             result["summary"] = run_live(
-                f"rtsp://viewer:hunter2@127.0.0.1:{port}/live", outputs=[str(out)],
-                serve=f"127.0.0.1:{http}", colorizer=tiny_colorizer(), timeout=2.0,
+                SourceSpec(f"rtsp://viewer:hunter2@127.0.0.1:{port}/live", open_timeout=2.0,
+                           read_timeout=2.0),
+                outputs=[str(out)], serve=f"127.0.0.1:{http}", colorizer=tiny_colorizer(),
                 reconnect_cap=0.5, give_up_after=20.0, status=False, stop=halt)
         except BaseException as exc:
             result["error"] = exc

@@ -22,6 +22,7 @@ from servers.helpers import SERVERS, free_port, mjpeg_parts, push_cmd, start, st
 from servers.push import make
 
 from vidcolor.live import run_live
+from vidcolor.specs import TemporalSpec
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -140,7 +141,7 @@ def test_http_mjpeg_source_from_another_preview(feed: str, colorizer, tmp_path: 
         mjpeg_parts(f"http://127.0.0.1:{port}/stream.mjpg", 1)
         summary = run_live(f"http://127.0.0.1:{port}/stream.mjpg",
                            outputs=[str(tmp_path / "relay.mkv")], frames=15,
-                           colorizer=colorizer, temporal="off", status=False)
+                           colorizer=colorizer, temporal=TemporalSpec("off"), status=False)
     finally:
         _finish(thread, result, halt)
     assert summary.frames_out == 15

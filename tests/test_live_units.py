@@ -8,13 +8,14 @@ import logging
 import pytest
 
 from vidcolor.io.errors import OutputError
-from vidcolor.live import LiveError, is_live_source, redact, run_live
+from vidcolor.live import LiveError, SourceSpec, is_live_source, redact, run_live
 from vidcolor.live.backoff import Backoff
 from vidcolor.live.http_preview import parse_address
 from vidcolor.live.latest import Closed, LatestQueue
 from vidcolor.live.sinks import EncoderSink, encoder_options
 from vidcolor.live.source import _Timeline
 from vidcolor.live.stats import LatencyHistogram
+from vidcolor.specs import TemporalSpec
 
 SECRET = "s3cr3t-pw"
 
@@ -45,12 +46,13 @@ def test_log_records_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
 def test_unreachable_source_gives_up_without_leaking_credentials(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from servers.helpers import free_port
+    from servers.helpers import free_port, tiny_colorizer
 
     url = f"rtsp://admin:{SECRET}@127.0.0.1:{free_port()}/stream"
     with caplog.at_level(logging.INFO, logger="vidcolor.live"), pytest.raises(LiveError) as err:
-        run_live(url, outputs=[], serve=None, give_up_after=1.0, reconnect_cap=0.2, timeout=1.0,
-                 colorizer=object(), temporal="off", status=False)
+        run_live(SourceSpec(url, open_timeout=1.0, read_timeout=1.0), outputs=[], serve=None,
+                 give_up_after=1.0, reconnect_cap=0.2, colorizer=tiny_colorizer(),
+                 temporal=TemporalSpec("off"), status=False)
     assert SECRET not in str(err.value) and "gave up" in str(err.value)
     assert err.value.summary.stopped_by == "gave up" and SECRET not in err.value.summary.source
     assert "open failed" in caplog.text and SECRET not in caplog.text

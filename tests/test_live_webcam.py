@@ -9,7 +9,7 @@ import av
 import pytest
 from servers.helpers import tiny_colorizer
 
-from vidcolor.live import run_live
+from vidcolor.live import SourceSpec, run_live
 
 DEVICES = sorted(glob.glob("/dev/video*"))
 
@@ -18,8 +18,9 @@ DEVICES = sorted(glob.glob("/dev/video*"))
 @pytest.mark.skipif(not DEVICES, reason="no capture device (/dev/video*) on this machine")
 def test_webcam_to_file(tmp_path: Path) -> None:
     out = tmp_path / "cam.mp4"
-    summary = run_live(DEVICES[0], outputs=[str(out)], frames=10, colorizer=tiny_colorizer(),
-                       reconnect=False, timeout=10.0, status=False)
+    source = SourceSpec(DEVICES[0], open_timeout=10.0, read_timeout=10.0)
+    summary = run_live(source, outputs=[str(out)], frames=10, colorizer=tiny_colorizer(),
+                       reconnect=False, status=False)
     assert summary.frames_out == 10
     with av.open(str(out)) as container:
         assert sum(1 for _ in container.decode(video=0)) == 10

@@ -21,6 +21,7 @@ from test_pipeline_support import (  # noqa: F401  (fixtures)
 )
 
 from vidcolor.pipeline import STAGES, colorize_video
+from vidcolor.specs import OutputSpec, TemporalSpec
 
 
 def test_default_encode_keeps_frames_timestamps_audio_and_luma(
@@ -47,7 +48,7 @@ def test_default_encode_keeps_frames_timestamps_audio_and_luma(
 def test_luma_is_bit_exact_when_lossless(tmp_path, make_clip, colorizer, suffix, codec, crf):
     src = make_clip(tmp_path / f"in{suffix}", frames=12, size=(96, 64))
     dst = tmp_path / f"out{suffix}"
-    colorize_video(src, dst, colorizer=colorizer, codec=codec, crf=crf)
+    colorize_video(src, dst, colorizer=colorizer, output=OutputSpec(codec=codec, crf=crf))
     src_y, dst_y = luma_planes(src), luma_planes(dst)
     assert len(src_y) == len(dst_y) == 12
     for a, b in zip(src_y, dst_y, strict=True):
@@ -58,7 +59,8 @@ def test_output_has_chroma(tmp_path, make_clip, colorizer):
     """The frames carry the model's chroma, not the input's and not neutral gray."""
     src = make_clip(tmp_path / "in.mkv", frames=4, size=(96, 64))
     dst = tmp_path / "out.mkv"
-    colorize_video(src, dst, colorizer=colorizer, codec="ffv1", temporal="off")
+    colorize_video(src, dst, colorizer=colorizer, output=OutputSpec(codec="ffv1"),
+                   temporal=TemporalSpec("off"))
     with av.open(str(dst)) as out:
         frame = next(out.decode(video=0))
     cb = np.frombuffer(memoryview(frame.planes[1]), np.uint8)
@@ -70,7 +72,7 @@ def test_vfr_rotation_and_subtitles_are_kept(
 ):
     src = make_clip(tmp_path / "in.mkv", frames=18, vfr=True, rotation=90, subtitles=True)
     dst = tmp_path / "out.mkv"
-    colorize_video(src, dst, colorizer=colorizer, temporal="bidirectional")
+    colorize_video(src, dst, colorizer=colorizer, temporal=TemporalSpec("bidirectional"))
     assert video_pts(dst) == video_pts(src)
     gaps = {b - a for a, b in zip(video_pts(dst), video_pts(dst)[1:], strict=False)}
     assert len(gaps) > 1  # still variable
@@ -111,7 +113,8 @@ def test_a_failing_stage_raises_and_leaves_nothing(tmp_path, make_clip, colorize
     import vidcolor.pipeline as pipeline
 
     if stage == "decode":
-        monkeypatch.setattr(pipeline, "split_luma", _fail_on_call(5, pipeline.split_luma))
+        prepare = pipeline.FrameColor.prepare
+        monkeypatch.setattr(pipeline.FrameColor, "prepare", _fail_on_call(5, prepare))
     elif stage == "infer":
         monkeypatch.setattr(colorizer, "infer", _fail_on_call(2, colorizer.infer))
     else:
@@ -155,10 +158,10 @@ def test_concurrent_inference_keeps_frames_and_packets_in_order(
 
     src = make_clip(tmp_path / "in.mkv", frames=40, size=(96, 64), codec="ffv1")
     one, many = tmp_path / "one.mkv", tmp_path / "many.mkv"
-    colorize_video(src, one, colorizer=colorizer, batch=2, codec="ffv1", crf=None)
+    colorize_video(src, one, colorizer=colorizer, batch=2, output=OutputSpec(codec="ffv1"))
     engine = _Concurrent(colorizer.engine, calls=3)
     stats = colorize_video(src, many, colorizer=Colorizer(engine, size=colorizer.size), batch=2,
-                           codec="ffv1", crf=None)
+                           output=OutputSpec(codec="ffv1"))
     assert stats.frames == 40 and engine.most >= 2
     assert video_pts(many) == video_pts(src)
     assert packet_digest(many, "audio") == packet_digest(src, "audio")
@@ -187,14 +190,14 @@ def test_memory_stays_bounded_in_flight(tmp_path, make_clip, colorizer, monkeypa
 
     alive, peak = 0, 0
     lock = threading.Lock()
-    real_split = pipeline.split_luma
+    real_prepare = pipeline.FrameColor.prepare
 
-    def counting_split(frame):
+    def counting_prepare(self, frame):
         nonlocal alive, peak
         with lock:
             alive += 1
             peak = max(peak, alive)
-        return real_split(frame)
+        return real_prepare(self, frame)
 
     class CountingWriter(pipeline.VideoWriter):
         def write_frame(self, frame):
@@ -203,7 +206,7 @@ def test_memory_stays_bounded_in_flight(tmp_path, make_clip, colorizer, monkeypa
                 alive -= 1
             super().write_frame(frame)
 
-    monkeypatch.setattr(pipeline, "split_luma", counting_split)
+    monkeypatch.setattr(pipeline.FrameColor, "prepare", counting_prepare)
     monkeypatch.setattr(pipeline, "VideoWriter", CountingWriter)
     src = make_clip(tmp_path / "in.mp4", frames=80, size=(64, 64), audio=True)
     colorize_video(src, tmp_path / "out.mp4", colorizer=colorizer, batch=2)

@@ -32,9 +32,9 @@ def tiny_weights_fixture(tmp_path_factory) -> Path:
 
 @pytest.fixture(name="colorizer", scope="session")
 def colorizer_fixture(tiny_weights):
-    from vidcolor import Colorizer
+    from vidcolor import ModelSpec
 
-    return Colorizer(weights=str(tiny_weights), engine_name="torch", device="cpu", size=64)
+    return ModelSpec(weights=str(tiny_weights), engine="torch", device="cpu", size=64).build()
 
 
 def cli_env() -> dict[str, str]:

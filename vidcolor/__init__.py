@@ -5,7 +5,8 @@ Python API::
     import vidcolor
     stats = vidcolor.colorize_video("film.mp4", "film_color.mp4")   # -> vidcolor.Stats
     rgb = vidcolor.colorize_image("scan.png")                       # -> uint8 HxWx3
-    colorizer = vidcolor.Colorizer(size=256, calls=1)                # frame-by-frame use
+    spec = vidcolor.ModelSpec(device="cpu", size=256)                 # which network, where
+    colorizer = spec.build(calls=1)                                  # frame-by-frame use
 
 Names are imported on first use, so ``import vidcolor`` (and the CLI's start) stays light:
 torch loads only when a model is built.
@@ -24,6 +25,9 @@ _EXPORTS = {
     "Interrupted": "vidcolor.pipeline",
     "colorize_image": "vidcolor.stills",
     "Colorizer": "vidcolor.colorizer",
+    "ModelSpec": "vidcolor.specs",
+    "TemporalSpec": "vidcolor.specs",
+    "OutputSpec": "vidcolor.specs",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -13,134 +13,21 @@ import importlib
 import json
 import logging
 import os
-import re
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-PROG = "vidcolor"
-
-
-class UsageError(Exception):
-    """A mistake in the command line: exit status 2."""
-
-
-def _size(text: str) -> int:
-    value = int(text)
-    if value < 32 or value % 32:
-        raise argparse.ArgumentTypeError(f"must be a positive multiple of 32, got {text}")
-    return value
-
-
-def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-        return value
-
-    parse.__name__ = kind.__name__
-    return parse
-
-
-def _device(text: str) -> str:
-    """auto, cpu, cuda or cuda:N (checked here so that --help need not import torch)."""
-    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", text):
-        raise argparse.ArgumentTypeError(f"expected auto, cpu, cuda or cuda:N, got {text!r}")
-    return text
-
-
-def _bitrate(text: str) -> int:
-    """``4000000``, ``4M``, ``800k``."""
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)([kKmM]?)", text.strip())
-    if not match:
-        raise argparse.ArgumentTypeError(f"expected bits per second like 4M or 800k, got {text!r}")
-    value = float(match[1]) * {"": 1, "k": 1e3, "m": 1e6}[match[2].lower()]
-    if value < 1000:
-        raise argparse.ArgumentTypeError(f"at least 1k bits per second, got {text}")
-    return int(value)
-
-
-def _key_value(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    return key, value
-
-
-def _unit(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return value
-
-
-class Parser(argparse.ArgumentParser):
-    """Usage mistakes are one line too, not argparse's usage block."""
-
-    def error(self, message: str):
-        raise UsageError(f"{message} (see {PROG} --help)")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(
-        prog=PROG,
-        description="Colorize black-and-white video, images and folders of them.",
-        epilog="Subcommands: 'vidcolor demo [-o DIR]' and 'vidcolor bench ...'. "
-        "Use ./demo to colorize a file named 'demo'.",
-    )
-    add = parser.add_argument
-    add("input", help="video file, image, folder, URL or capture device")
-    add("-o", "--output", action="append", default=[],
-        help="output path (default: <name>_color beside the input); live runs may repeat it")
-    add("-y", "--overwrite", action="store_true", help="overwrite an existing output")
-
-    add = parser.add_argument_group("video encoding").add_argument
-    add("--codec", default="libx264", metavar="NAME", help="video encoder (default libx264)")
-    add("--crf", type=float, metavar="Q",
-        help="constant quality (default 18 for files; live: 20 for files, 23 for restreams)")
-    add("--bitrate", type=_bitrate, metavar="RATE", help="live outputs: bits per second (4M, 800k)")
-    add("--preset", metavar="NAME", help="encoder preset (e.g. veryfast, medium, p4)")
-    add("--hwdec", metavar="TYPE",
-        help="files: decode on a hardware device, e.g. cuda (NVDEC); encode there with "
-             "--codec h264_nvenc or hevc_nvenc")
-    add("--frames", type=_positive(int), metavar="N", help="stop after N frames")
-    add("--duration", type=_positive(float), metavar="S", help="stop after S seconds")
-
-    add = parser.add_argument_group("model").add_argument
-    add("--weights", metavar="PATH", help="model file (.safetensors; default: shipped model)")
-    add("--engine", default="auto", choices=("auto", "tensorrt", "torch", "onnxruntime"))
-    add("--device", type=_device, default="auto", metavar="DEV", help="auto, cpu, cuda, cuda:N")
-    add("--precision", choices=("auto", "fp32", "fp16", "bf16", "int8"), default="auto",
-        help="auto: int8 decoder with onnxruntime, fp16 on CUDA, else fp32")
-    add("--size", type=_size, default=256, metavar="PX", help="model short side (default 256)")
-    add("--batch", type=_positive(int), default=4, metavar="N", help="frames per inference")
-    add("--temporal", default="causal", choices=("off", "causal", "bidirectional"))
-    add("--temporal-strength", type=_unit, default=0.9, metavar="X", help="0..1 (default 0.9)")
-
-    add = parser.add_argument_group("reporting").add_argument
-    add("--json", action="store_true", help="print a JSON summary on stdout")
-    add("-q", "--quiet", action="store_true", help="no progress, no warnings")
-
-    add = parser.add_argument_group("live sources (URLs, /dev/videoN) and sinks").add_argument
-    add("--preview", action="store_true", help="show a preview window")
-    add("--serve", metavar="HOST:PORT", help="MJPEG preview over HTTP")
-    add("--input-format", metavar="FMT", help="FFmpeg input format (v4l2, avfoundation, ...)")
-    add("--video-size", metavar="WxH", help="capture size, e.g. 640x480")
-    add("--framerate", metavar="FPS", help="capture frame rate")
-    add("--segment", type=_positive(float), metavar="S", help="cut file outputs every S seconds")
-    add("--input-option", action="append", default=[], type=_key_value, metavar="KEY=VALUE",
-        help="FFmpeg option for the source, e.g. rtsp_transport=udp (repeatable)")
-    add("--timeout", type=_positive(float), default=5.0, metavar="S",
-        help="seconds of silence before the source counts as lost (default 5)")
-    add("--give-up-after", type=_positive(float), default=60.0, metavar="S",
-        help="stop when the source is lost this long (default 60)")
-    add("--no-reconnect", action="store_true", help="stop at the first loss of the source")
-    return parser
+from vidcolor.options import (
+    PROG,
+    UsageError,
+    build_parser,
+    model_spec,
+    output_spec,
+    temporal_spec,
+)
 
 
 def _live_module():
@@ -162,29 +49,25 @@ def _is_live(args: argparse.Namespace, live) -> bool:
 def _run_live(args: argparse.Namespace, live) -> int:
     if live is None:
         raise UsageError("live sources and sinks need vidcolor.live, not in this install")
-    if args.temporal == "bidirectional":
+    temporal = temporal_spec(args)
+    if temporal.looks_ahead:
         raise UsageError("--temporal bidirectional looks ahead, which live runs cannot; "
                          "use causal or off")
     if args.hwdec is not None:
         raise UsageError("--hwdec is for files; live sources decode in software")
+    source = live.SourceSpec(args.input, args.input_format, args.video_size, args.framerate,
+                             dict(args.input_option), open_timeout=args.timeout,
+                             read_timeout=args.timeout)
     summary = live.run_live(
-        args.input, outputs=args.output, preview=args.preview, serve=args.serve,
-        input_format=args.input_format, video_size=args.video_size, framerate=args.framerate,
-        input_options=dict(args.input_option), frames=args.frames, duration=args.duration,
-        reconnect=not args.no_reconnect, give_up_after=args.give_up_after, timeout=args.timeout,
-        codec=args.codec, crf=args.crf, preset=args.preset, bitrate=args.bitrate,
-        segment_seconds=args.segment, overwrite=args.overwrite, engine=args.engine,
-        device=args.device, precision=_precision(args), weights=args.weights, size=args.size,
-        temporal=args.temporal,
-        temporal_strength=args.temporal_strength, status=False if args.quiet else None,
+        source, outputs=args.output, preview=args.preview, serve=args.serve,
+        segment_seconds=args.segment, overwrite=args.overwrite, model=model_spec(args),
+        temporal=temporal, output=output_spec(args), frames=args.frames,
+        duration=args.duration, reconnect=not args.no_reconnect,
+        give_up_after=args.give_up_after, status=False if args.quiet else None,
     )
     if args.json:
         print(json.dumps(dataclasses.asdict(summary), indent=2, default=str))
     return 0
-
-
-def _precision(args: argparse.Namespace) -> str | None:
-    return None if args.precision == "auto" else args.precision
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -203,40 +86,19 @@ def _check_codec(name: str) -> None:
         raise UsageError(f"{name!r} is not a video encoder")
 
 
-def _options(args: argparse.Namespace) -> dict[str, Any]:
-    """The keyword options colorize_video takes, from the command line."""
-    return {
-        "codec": args.codec,
-        "crf": 18 if args.crf is None else args.crf,
-        "preset": args.preset,
-        "hwdec": args.hwdec,
-        "batch": args.batch,
-        "temporal": args.temporal,
-        "temporal_strength": args.temporal_strength,
-        "frames": args.frames,
-        "duration": args.duration,
-    }
-
-
 class _Session:
-    """One command's colorizer, built once and reused for every file of a folder."""
+    """One command's specs and colorizer, built once and reused for every file of a folder."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
+        self.model, self.temporal, self.output = (
+            model_spec(args), temporal_spec(args), output_spec(args))
         self._colorizer = None
 
     @property
     def colorizer(self):
         if self._colorizer is None:
-            from vidcolor.colorizer import Colorizer
-
-            self._colorizer = Colorizer(
-                weights=self.args.weights,
-                engine_name=self.args.engine,
-                device=self.args.device,
-                size=self.args.size,
-                precision=_precision(self.args),
-            )
+            self._colorizer = self.model.build()
         return self._colorizer
 
     def run_file(self, src: Path, dst: Path, label: str) -> dict[str, Any]:
@@ -256,9 +118,11 @@ class _Session:
         from vidcolor.progress import make_progress
 
         open_video(src, hwdec=self.args.hwdec).close()
+        args = self.args
         stats = colorize_video(
-            src, dst, colorizer=self.colorizer, overwrite=self.args.overwrite,
-            progress=make_progress(label, quiet=self.args.quiet), **_options(self.args),
+            src, dst, colorizer=self.colorizer, temporal=self.temporal, output=self.output,
+            batch=args.batch, hwdec=args.hwdec, frames=args.frames, duration=args.duration,
+            overwrite=args.overwrite, progress=make_progress(label, quiet=args.quiet),
         )
         return {"input": str(src), "kind": "video", **stats.to_dict()}
 

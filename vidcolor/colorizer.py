@@ -60,25 +60,15 @@ def compose_rgb(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
 class Colorizer:
     """Predicts chroma for gray frames with an inference engine.
 
-    ``size`` is the short side (in pixels, rounded to a multiple of 32) at
-    which the network sees each frame; the aspect ratio is kept. ``precision``
-    (fp32, fp16, bf16, int8; None: the engine's default) goes to the engine.
-    ``calls``: how many inference calls will run at once. The engine's default suits the
-    video pipeline, which keeps several batches in flight; frame-by-frame use wants 1, so
-    that each call gets every core. ``planes``: where video planes are shrunk and chroma
-    planes built: "host" (OpenCV), "device" (torch, on the engine's device), or "auto" (the
-    device when the engine runs on CUDA).
+    Build one from a :class:`vidcolor.specs.ModelSpec` (``ModelSpec(...).build()``), or from
+    any object that follows ``engines.base.Engine``. ``size`` is the short side (in pixels,
+    rounded to a multiple of 32) at which the network sees each frame; the aspect ratio is
+    kept. ``planes``: where video planes are shrunk and chroma planes built: "host"
+    (OpenCV), "device" (torch, on the engine's device), or "auto" (the device when the engine
+    runs on CUDA).
     """
 
-    def __init__(self, engine: Engine | None = None, *, weights: str | None = None,
-                 engine_name: str = "auto", device: str = "auto", size: int = 256,
-                 precision: str | None = None, planes: str = "auto",
-                 calls: int | None = None) -> None:
-        if engine is None:
-            from .engines import create_engine
-
-            engine = create_engine(engine_name, device, weights=weights, precision=precision,
-                                   calls=calls)
+    def __init__(self, engine: Engine, *, size: int = 256, planes: str = "auto") -> None:
         self.engine = engine
         self.size = size
         if planes not in ("auto", "host", "device"):

@@ -120,7 +120,7 @@ def write_side_by_side(gray: Path, color: Path, dst: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from vidcolor.cli import Parser
+    from vidcolor.options import Parser
 
     parser = Parser(prog="vidcolor demo", description=__doc__.split("\n")[0])
     parser.add_argument("-o", "--output", default="vidcolor_demo", help="folder for the results")
@@ -128,10 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     args = parser.parse_args(argv)
 
-    from vidcolor.colorizer import Colorizer
     from vidcolor.pipeline import colorize_video
+    from vidcolor.specs import ModelSpec
 
-    colorizer = Colorizer(weights=args.weights)  # first: missing weights fail before any work
+    colorizer = ModelSpec(weights=args.weights).build()  # first: missing weights fail early
     folder = Path(args.output)
     folder.mkdir(parents=True, exist_ok=True)
     gray = write_gray_clip(folder / "gray.mp4")

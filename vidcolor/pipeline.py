@@ -37,14 +37,15 @@ from typing import TYPE_CHECKING, Any
 import av
 import numpy as np
 
-from vidcolor.colorizer import on_host
-from vidcolor.io.planes import LumaFrame, chroma_size, merge_planes, split_luma
+from vidcolor.framecolor import FrameColor, Slot
 from vidcolor.io.reader import VideoReader, open_video
 from vidcolor.io.writer import VideoWriter
 from vidcolor.progress import NullProgress, Progress
+from vidcolor.specs import ModelSpec, OutputSpec, TemporalSpec
 
 if TYPE_CHECKING:
-    import torch
+    from vidcolor.colorizer import Colorizer
+    from vidcolor.temporal import TemporalStage
 
 log = logging.getLogger(__name__)
 
@@ -222,22 +223,12 @@ class _Span:
 
 
 @dataclass
-class _Slot:
-    """A frame on its way: ``predicted`` is the network's ab, ``ab`` the temporal stage's."""
-
-    luma: LumaFrame
-    lightness: np.ndarray | torch.Tensor  # the network's input, where the colorizer keeps it
-    predicted: np.ndarray | None = None
-    ab: np.ndarray | None = None
-
-
-@dataclass
 class _Batch:
     """Frames inferred together, with the packets read among them; ``done`` is None once
     inferred, else the call still running (on the thread pool)."""
 
-    slots: list[_Slot]
-    held: list[_Slot | av.Packet]
+    slots: list[Slot]
+    held: list[Slot | av.Packet]
     done: Future | None = None
 
 
@@ -249,23 +240,17 @@ class _Infer:
     waits for the frames read before it, so the muxer gets the streams interleaved as they were.
     """
 
-    def __init__(self, colorizer, batch: int, timer: _Timer) -> None:
-        self.colorizer, self.batch, self.timer = colorizer, batch, timer
-        self.calls = max(1, colorizer.concurrent_calls)
+    def __init__(self, frames: FrameColor, batch: int, timer: _Timer) -> None:
+        self.frames, self.batch, self.timer = frames, batch, timer
+        self.calls = max(1, frames.colorizer.concurrent_calls)
         self.pool = ThreadPoolExecutor(self.calls, "vidcolor-infer") if self.calls > 1 else None
-        self.pending: list[_Slot] = []
-        self.held: list[_Slot | av.Packet] = []  # the pending frames and the packets among them
+        self.pending: list[Slot] = []
+        self.held: list[Slot | av.Packet] = []  # the pending frames and the packets among them
         self.inflight: deque[_Batch] = deque()
 
-    def prepare(self, luma: LumaFrame) -> _Slot:
-        """The network's input for one frame. Called on the decode thread, which has time to
-        spare, so that the inference thread, the pipeline's slowest, only infers."""
-        with self.timer("prepare"):
-            return _Slot(luma, self.colorizer.lightness_small(luma.y, luma.full_range))
-
-    def take(self, item: _Slot | av.Packet) -> list[_Slot | av.Packet]:
+    def take(self, item: Slot | av.Packet) -> list[Slot | av.Packet]:
         """A prepared frame or a copied packet -> what can be passed on now."""
-        if not isinstance(item, _Slot):
+        if not isinstance(item, Slot):
             if self.pending:
                 self.held.append(item)
             elif self.inflight:
@@ -282,7 +267,7 @@ class _Infer:
             ready += self._submit()
         return ready
 
-    def finish(self) -> list[_Slot | av.Packet]:
+    def finish(self) -> list[Slot | av.Packet]:
         """End of stream: infer what is left and pass everything on."""
         ready = self._submit()
         while self.inflight:
@@ -293,7 +278,7 @@ class _Infer:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def _submit(self) -> list[_Slot | av.Packet]:
+    def _submit(self) -> list[Slot | av.Packet]:
         """Start the batch filled so far, once a call is free; returns the batches done."""
         ready = []
         if self.pending:
@@ -310,18 +295,16 @@ class _Infer:
             ready += self._collect()
         return ready
 
-    def _collect(self) -> list[_Slot | av.Packet]:
+    def _collect(self) -> list[Slot | av.Packet]:
         """The oldest batch's frames and packets, once it is inferred."""
         batch = self.inflight.popleft()
         if batch.done is not None:
             batch.done.result()  # re-raises the call's error here, on the stage thread
         return batch.held
 
-    def _infer(self, slots: list[_Slot]) -> None:
+    def _infer(self, slots: list[Slot]) -> None:
         with self.timer("infer"):
-            ab = self.colorizer.infer_frames([slot.lightness for slot in slots])
-        for slot, prediction in zip(slots, ab, strict=True):
-            slot.predicted = prediction
+            self.frames.infer(slots)
 
 
 class _Stabilize:
@@ -331,26 +314,25 @@ class _Stabilize:
     keeps frames back, and a packet leaves only after every frame before it.
     """
 
-    def __init__(self, temporal, timer: _Timer) -> None:
+    def __init__(self, temporal: TemporalStage | None, timer: _Timer) -> None:
         self.temporal, self.timer = temporal, timer
-        self.order: deque[_Slot | av.Packet] = deque()
-        self.slots: dict[int, _Slot] = {}
+        self.order: deque[Slot | av.Packet] = deque()
+        self.slots: dict[int, Slot] = {}
         self.next_key = 0
 
-    def take(self, item: _Slot | av.Packet) -> list[_Slot | av.Packet]:
+    def take(self, item: Slot | av.Packet) -> list[Slot | av.Packet]:
         self.order.append(item)
-        if isinstance(item, _Slot):
+        if isinstance(item, Slot):
             if self.temporal is None:
                 item.ab = item.predicted
             else:
                 key, self.next_key = self.next_key, self.next_key + 1
                 self.slots[key] = item
                 with self.timer("temporal"):
-                    lightness = on_host(item.lightness)
-                    self._release(self.temporal.push(key, lightness, item.predicted))
+                    self._release(self.temporal.push(key, item.host_lightness(), item.predicted))
         return self._ready()
 
-    def finish(self) -> list[_Slot | av.Packet]:
+    def finish(self) -> list[Slot | av.Packet]:
         if self.temporal is not None:
             with self.timer("temporal"):
                 self._release(self.temporal.flush())
@@ -360,49 +342,26 @@ class _Stabilize:
         for key, ab in done:
             self.slots.pop(key).ab = ab
 
-    def _ready(self) -> list[_Slot | av.Packet]:
+    def _ready(self) -> list[Slot | av.Packet]:
         ready = []
-        while self.order and not (isinstance(self.order[0], _Slot) and self.order[0].ab is None):
+        while self.order and not (isinstance(self.order[0], Slot) and self.order[0].ab is None):
             ready.append(self.order.popleft())
         return ready
-
-
-class _Chroma:
-    """ab at model resolution -> the frame's Cb/Cr planes, joined with its own luma."""
-
-    def __init__(self, colorizer, pix_fmt: str) -> None:
-        self.colorizer, self.pix_fmt = colorizer, pix_fmt
-
-    def __call__(self, slot: _Slot) -> av.VideoFrame:
-        luma = slot.luma
-        cb, cr = self.colorizer.chroma_planes(
-            slot.ab, slot.lightness, chroma_size(self.pix_fmt, luma.width, luma.height),
-            luma.matrix, luma.full_range,
-        )
-        return merge_planes(luma, cb, cr, self.pix_fmt)
-
-
-def make_temporal(mode: str, strength: float):
-    """The temporal stage for ``mode``; None (identity) for "off"."""
-    if mode == "off":
-        return None
-    from vidcolor.temporal import TemporalStage
-
-    return TemporalStage(mode, strength)
 
 
 class _Run:
     """One pipeline run: four stage threads, supervised by the caller's thread."""
 
-    def __init__(self, reader: VideoReader, writer: VideoWriter, colorizer, temporal, batch: int,
-                 progress: Progress, limit: Callable[[av.VideoFrame], bool],
-                 stats: Stats, interrupts: _Interrupts | None = None) -> None:
+    def __init__(self, reader: VideoReader, writer: VideoWriter, colorizer: Colorizer,
+                 temporal: TemporalStage | None, batch: int, progress: Progress,
+                 limit: Callable[[av.VideoFrame], bool], stats: Stats,
+                 interrupts: _Interrupts | None = None) -> None:
         self.reader, self.writer, self.progress, self.limit = reader, writer, progress, limit
         self.interrupts = interrupts or _Interrupts()
         self.stats, self.timer = stats, _Timer(stats, threading.Lock())
-        self.infer = _Infer(colorizer, batch, self.timer)
+        self.frames = FrameColor(colorizer, writer.pix_fmt)
+        self.infer = _Infer(self.frames, batch, self.timer)
         self.stabilize = _Stabilize(temporal, self.timer)
-        self.chroma = _Chroma(colorizer, writer.pix_fmt)
         self.stop = threading.Event()
         self.completed = False
         self.errors: list[BaseException] = []
@@ -426,11 +385,14 @@ class _Run:
         while True:
             start = time.perf_counter()
             item = next(items, END)
-            if isinstance(item, av.VideoFrame):
-                item = END if self.limit(item) else split_luma(item)
+            if isinstance(item, av.VideoFrame) and self.limit(item):
+                item = END
             self.timer.add("decode", time.perf_counter() - start)
-            if isinstance(item, LumaFrame):
-                item = self.infer.prepare(item)
+            if isinstance(item, av.VideoFrame):
+                # prepared here, on the decode thread, which has time to spare, so that the
+                # inference thread, the pipeline's slowest, only infers
+                with self.timer("prepare"):
+                    item = self.frames.prepare(item)
             self.decoded.put(item)
             if item is END:
                 return
@@ -453,9 +415,9 @@ class _Run:
     def _encode(self) -> None:
         """Chroma planes are built here, so that they overlap with the next batch's inference."""
         while (item := self.colored.get()) is not END:
-            if isinstance(item, _Slot):
+            if isinstance(item, Slot):
                 with self.timer("chroma"):
-                    frame = self.chroma(item)
+                    frame = self.frames.finish(item, item.ab)
                 with self.timer("encode"):
                     self.writer.write(frame)
                 self.stats.frames += 1
@@ -540,17 +502,11 @@ def colorize_video(
     src: str | os.PathLike[str],
     dst: str | os.PathLike[str],
     *,
-    colorizer=None,
-    weights: str | None = None,
-    engine: str = "auto",
-    device: str = "auto",
-    size: int = 256,
+    model: ModelSpec | None = None,
+    colorizer: Colorizer | None = None,
+    temporal: TemporalSpec = TemporalSpec(),
+    output: OutputSpec = OutputSpec(),
     batch: int = 4,
-    temporal: str = "causal",
-    temporal_strength: float = 0.9,
-    codec: str = "libx264",
-    crf: float | None = 18,
-    preset: str | None = None,
     hwdec: str | None = None,
     frames: int | None = None,
     duration: float | None = None,
@@ -559,27 +515,26 @@ def colorize_video(
 ) -> Stats:
     """Colorize the video ``src`` into ``dst``; returns the run's :class:`Stats`.
 
-    ``colorizer`` (a :class:`vidcolor.Colorizer`) is built from ``weights``,
-    ``engine``, ``device`` and ``size`` when not given. ``hwdec`` ("cuda": NVDEC) decodes on
-    the GPU; ``codec="h264_nvenc"`` encodes there. Raises
-    :class:`Interrupted` on Ctrl-C (or any signal whose handler is
-    ``signal.default_int_handler``) after keeping the partial output.
+    ``colorizer``: a ready :class:`vidcolor.Colorizer` (reuse one across files); else one is
+    built from ``model`` (default: the shipped model, chosen engine and device). ``hwdec``
+    ("cuda": NVDEC) decodes on the GPU; ``OutputSpec(codec="h264_nvenc")`` encodes there.
+    ``frames``/``duration`` stop early. Raises :class:`Interrupted` on Ctrl-C (or any signal
+    whose handler is ``signal.default_int_handler``) after keeping the partial output.
     """
+    if colorizer is not None and model is not None:
+        raise ValueError("give a model spec or a ready colorizer, not both")
     started = time.perf_counter()
-    if colorizer is None:
-        from vidcolor.colorizer import Colorizer
-
-        colorizer = Colorizer(weights=weights, engine_name=engine, device=device, size=size)
-    stage = make_temporal(temporal, temporal_strength)
+    colorizer = colorizer or (model or ModelSpec()).build()
+    stage = temporal.build()
     progress = progress or NullProgress()
-    stats = Stats(engine=getattr(colorizer.engine, "name", ""),
-                  device=str(getattr(colorizer.engine, "device", "")))
+    stats = Stats(engine=colorizer.engine.name, device=str(colorizer.engine.device))
     # From before the temporary output exists until it is kept or removed, Ctrl-C is only
     # counted and the run acts on it at safe points (one that comes before the stages start
     # stops them at once and leaves nothing).
     with open_video(src, hwdec=hwdec) as reader, _Interrupts() as interrupts:
-        writer = VideoWriter(dst, reader.info, reader.copy_streams, codec=codec, crf=crf,
-                             preset=preset, src=src, overwrite=overwrite)
+        writer = VideoWriter(dst, reader.info, reader.copy_streams, codec=output.codec,
+                             crf=output.file_crf, preset=output.preset, src=src,
+                             overwrite=overwrite)
         total = reader.info.frames
         if frames is not None:
             total = min(total, frames) if total else frames

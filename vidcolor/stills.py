@@ -3,32 +3,34 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vidcolor.io.images import read_image
+from vidcolor.specs import ModelSpec
+
+if TYPE_CHECKING:
+    from vidcolor.colorizer import Colorizer
 
 
 def colorize_image(
     image: str | os.PathLike[str] | np.ndarray,
     *,
-    colorizer=None,
-    weights: str | None = None,
-    engine: str = "auto",
-    device: str = "auto",
-    size: int = 256,
+    model: ModelSpec | None = None,
+    colorizer: Colorizer | None = None,
 ) -> np.ndarray:
     """A path or a uint8 array (gray HxW or RGB HxWx3) -> colorized RGB uint8 HxWx3.
 
-    The image's own chroma is discarded first; only its lightness is used.
+    The image's own chroma is discarded first; only its lightness is used. ``colorizer``: a
+    ready one (reuse it across images); else one is built from ``model`` (default: the
+    shipped model), making one call at a time on every core.
     """
+    if colorizer is not None and model is not None:
+        raise ValueError("give a model spec or a ready colorizer, not both")
     if not isinstance(image, np.ndarray):
         image = read_image(image)
     if image.dtype != np.uint8 or image.ndim not in (2, 3):
         raise ValueError(f"expected a uint8 HxW or HxWx3 image, got {image.dtype} {image.shape}")
-    if colorizer is None:
-        from vidcolor.colorizer import Colorizer
-
-        colorizer = Colorizer(weights=weights, engine_name=engine, device=device, size=size,
-                              calls=1)
+    colorizer = colorizer or (model or ModelSpec()).build(calls=1)
     return colorizer.colorize_rgb(image)

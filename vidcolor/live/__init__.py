@@ -8,9 +8,9 @@ import logging
 
 from .redact import RedactingFilter, redact
 from .runner import LiveError, run_live
-from .source import is_live_source
+from .source import SourceSpec, is_live_source
 from .stats import LiveStats, LiveSummary
 
 logging.getLogger("vidcolor.live").addFilter(RedactingFilter())
 
-__all__ = ["LiveError", "LiveStats", "LiveSummary", "is_live_source", "redact", "run_live"]
+__all__ = ["LiveError", "LiveStats", "LiveSummary", "SourceSpec", "is_live_source", "redact", "run_live"]

@@ -1,43 +1,45 @@
-"""One frame in, one coloured frame out: the colorizer and the causal temporal stage.
+"""One frame in, one coloured frame out: the shared frame chain and a causal temporal stage.
 
-Live runs never batch or look ahead (both would add delay); the input's luma passes through
-untouched (``vidcolor.io.planes``) and only the chroma planes are predicted.
+Live runs never batch or look ahead (both would add delay). The chain is the file pipeline's
+(:class:`vidcolor.framecolor.FrameColor`): the input's luma passes through untouched and only
+the chroma planes are predicted.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import av
 
-from vidcolor.colorizer import on_host
-from vidcolor.io.planes import chroma_size, merge_planes, split_luma
+from vidcolor.framecolor import FrameColor
+
+if TYPE_CHECKING:
+    from vidcolor.colorizer import Colorizer
+    from vidcolor.temporal import TemporalStage
 
 PIX_FMT = "yuv420p"
 
 
 class FrameColorizer:
-    """``colorizer`` follows the ``vidcolor.colorizer.Colorizer`` contract; ``temporal`` is a
-    ``TemporalStage`` in causal mode (or None)."""
+    """``temporal``: a causal :class:`~vidcolor.temporal.TemporalStage`, or None."""
 
-    def __init__(self, colorizer, temporal=None) -> None:
-        if temporal is not None and getattr(temporal, "window", 0):
+    def __init__(self, colorizer: Colorizer, temporal: TemporalStage | None = None) -> None:
+        if temporal is not None and temporal.window:
             raise ValueError("live runs need a temporal stage without look-ahead (causal)")
-        self.colorizer, self.temporal = colorizer, temporal
+        self.chain, self.temporal = FrameColor(colorizer, PIX_FMT), temporal
 
     @property
-    def engine(self) -> str:
-        engine = getattr(self.colorizer, "engine", None)
-        return f"{getattr(engine, 'name', '?')}/{getattr(engine, 'device', '?')}"
+    def engine(self):
+        """The colorizer's engine (``name`` and ``device``)."""
+        return self.chain.colorizer.engine
 
     def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
-        luma = split_luma(frame)
-        lightness = self.colorizer.lightness_small(luma.y, luma.full_range)
-        ab = self.colorizer.infer_frames([lightness])[0]
+        slot = self.chain.prepare(frame)
+        self.chain.infer([slot])
+        ab = slot.predicted
         if self.temporal is not None:
-            ((_, ab),) = self.temporal.push(0, on_host(lightness), ab)
-        cb, cr = self.colorizer.chroma_planes(
-            ab, lightness, chroma_size(PIX_FMT, luma.width, luma.height), luma.matrix,
-            luma.full_range)
-        return merge_planes(luma, cb, cr, PIX_FMT)
+            ((_, ab),) = self.temporal.push(0, slot.host_lightness(), ab)
+        return self.chain.finish(slot, ab)
 
     def reset(self) -> None:
         """Forget motion history (after a reconnect the next frame is a new scene)."""

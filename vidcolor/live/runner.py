@@ -13,10 +13,13 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.live import Live
 from rich.text import Text
+
+from vidcolor.specs import ModelSpec, OutputSpec, TemporalSpec
 
 from .backoff import Backoff
 from .colorize import FrameColorizer
@@ -27,6 +30,9 @@ from .sinks import EncoderSink, Sink
 from .source import CaptureThread, SourceGaveUp, SourceSpec, is_live_source
 from .stats import LiveStats, LiveSummary
 from .window import WindowSink
+
+if TYPE_CHECKING:
+    from vidcolor.colorizer import Colorizer
 
 log = logging.getLogger("vidcolor.live")
 DEFAULT_RATE = Fraction(30)
@@ -42,36 +48,23 @@ class LiveError(RuntimeError):
 
 
 def run_live(
-    source: str,
+    source: str | SourceSpec,
     *,
     outputs: Sequence[str] = (),
     preview: bool = False,
     serve: str | None = None,
-    input_format: str | None = None,
-    video_size: str | None = None,
-    framerate: str | None = None,
-    input_options: dict[str, str] | None = None,
+    segment_seconds: float | None = None,
+    overwrite: bool = False,
+    model: ModelSpec | None = None,
+    colorizer: Colorizer | None = None,
+    temporal: TemporalSpec = TemporalSpec(),
+    output: OutputSpec = OutputSpec(),
     frames: int | None = None,
     duration: float | None = None,
     reconnect: bool = True,
     reconnect_cap: float = 10.0,
     give_up_after: float | None = 60.0,
-    timeout: float = 5.0,
-    codec: str = "libx264",
-    crf: float | None = None,
-    preset: str | None = None,
-    bitrate: int | None = None,
-    segment_seconds: float | None = None,
-    overwrite: bool = False,
     audio: bool = True,
-    colorizer=None,
-    engine: str = "auto",
-    device: str = "auto",
-    precision: str | None = None,
-    weights: str | None = None,
-    size: int = 256,
-    temporal: str = "causal",
-    temporal_strength: float = 0.9,
     queue_size: int = 2,
     status: bool | None = None,
     stop: threading.Event | None = None,
@@ -81,38 +74,48 @@ def run_live(
     ``stop`` is set, the preview window is closed with q, or the source is gone for longer
     than ``give_up_after`` seconds (None: retry forever; then :class:`LiveError`).
 
-    ``outputs``: files (``segment_seconds`` cuts them) and restream URLs. ``timeout``: seconds
-    before a silent source counts as lost. ``status``: the rich status line (None: on a TTY).
-    ``colorizer``: a ready ``Colorizer`` (else one is built from engine/device/weights/size).
-    ``stats``: pass a :class:`LiveStats` to watch the run from another thread (benchmarks).
-    The summary's ``stopped_by``: frames, duration, signal, stop, window closed, source ended
-    (a file or finite HTTP source), gave up / error (with :class:`LiveError`).
-    Raises ``vidcolor.io.errors.OutputError`` for bad outputs before the source is opened.
+    ``source``: a URL or device, or a :class:`SourceSpec` (capture format, size, rate, FFmpeg
+    options, and the timeout before a silent source counts as lost, which restreams use too).
+    ``outputs``: files (``segment_seconds`` cuts them) and restream URLs, encoded as
+    ``output`` says. ``colorizer``: a ready one; else one is built from ``model``, making one
+    call at a time. ``temporal``: causal or off (live runs cannot look ahead).
+    ``status``: the rich status line (None: on a TTY). ``stats``: pass a :class:`LiveStats`
+    to watch the run from another thread (benchmarks). The summary's ``stopped_by``: frames,
+    duration, signal, stop, window closed, source ended (a file or finite HTTP source), gave
+    up / error (with :class:`LiveError`). Raises ``vidcolor.io.errors.OutputError`` for bad
+    outputs before the source is opened.
     """
-    spec = SourceSpec(source, input_format, video_size, framerate, dict(input_options or {}),
-                      open_timeout=timeout, read_timeout=timeout)
+    if colorizer is not None and model is not None:
+        raise ValueError("give a model spec or a ready colorizer, not both")
+    if temporal.looks_ahead:
+        raise ValueError(f"live runs support temporal 'causal' or 'off', not {temporal.mode!r}")
+    spec = source if isinstance(source, SourceSpec) else SourceSpec(source)
+    timeout = spec.read_timeout
     sinks: list[Sink] = []
     try:
-        sinks += [EncoderSink(o, codec=codec, crf=crf, preset=preset, bitrate=bitrate,
-                              segment_seconds=segment_seconds, overwrite=overwrite,
-                              timeout=timeout, retry_cap=reconnect_cap) for o in outputs]
+        sinks += [EncoderSink(o, codec=output.codec, crf=output.crf, preset=output.preset,
+                              bitrate=output.bitrate, segment_seconds=segment_seconds,
+                              overwrite=overwrite, timeout=timeout, retry_cap=reconnect_cap)
+                  for o in outputs]
         if serve is not None:
             sinks.append(HttpPreviewSink(serve))
         if preview:
             sinks.append(WindowSink())
-        paint = FrameColorizer(*_build_colorizer(colorizer, engine, device, precision, weights,
-                                                 size, temporal, temporal_strength))
+        # one frame at a time: each call gets every core (lower latency than calls in flight)
+        paint = FrameColorizer(colorizer or (model or ModelSpec()).build(calls=1),
+                               temporal.build())
     except BaseException:
         _close_all(sinks)
         raise
     stats = stats or LiveStats()
     capture = CaptureThread(spec, LatestQueue(queue_size), stats,
                             Backoff(cap=reconnect_cap, give_up_after=give_up_after),
-                            reconnect=reconnect and is_live_source(source, input_format),
+                            reconnect=reconnect and is_live_source(spec.url, spec.input_format),
                             audio=audio)
     stop = stop or threading.Event()
     names = [s.name for s in sinks]
-    engine_label = paint.engine
+    engine = paint.engine
+    engine_label = f"{engine.name}/{engine.device}"
     reason = "stop"
     try:
         with _stop_on_signals(stop), _StatusLine(status, stats, engine_label) as line:
@@ -125,29 +128,12 @@ def run_live(
         _close_all(sinks)
     if capture.error is not None:
         reason = "gave up" if isinstance(capture.error, SourceGaveUp) else "error"
-    name, device_name = engine_label.split("/", 1)
-    summary = stats.summary(redact(source), names, name, device_name, reason)
+    summary = stats.summary(redact(spec.url), names, engine.name, str(engine.device), reason)
     if capture.error is not None:
         raise LiveError(str(capture.error), summary)
     log.info("live run ended (%s): %d frames out, %d dropped, p95 latency %s ms", reason,
              summary.frames_out, summary.dropped, summary.latency_ms_p95)
     return summary
-
-
-def _build_colorizer(colorizer, engine, device, precision, weights, size, temporal, strength):
-    if colorizer is None:
-        from vidcolor.colorizer import Colorizer
-
-        # One frame at a time: each call gets every core (lower latency than calls in flight).
-        colorizer = Colorizer(weights=weights, engine_name=engine, device=device, size=size,
-                              precision=precision, calls=1)
-    if temporal == "off":
-        return colorizer, None
-    if temporal != "causal":
-        raise ValueError(f"live runs support temporal 'causal' or 'off', not {temporal!r}")
-    from vidcolor.temporal import TemporalStage
-
-    return colorizer, TemporalStage("causal", strength)
 
 
 def _loop(capture: CaptureThread, paint: FrameColorizer, sinks: list[Sink], stats: LiveStats,

@@ -1,0 +1,67 @@
+"""One frame's colour chain, used by the file pipeline and by live runs alike.
+
+::
+
+    prepare(frame) -> Slot           the frame's own 8-bit luma, and L at the network's size
+    infer([slot, ...])               the network's ab for a batch of slots (slot.predicted)
+    finish(slot, ab) -> frame        ab -> Cb/Cr planes, joined with the frame's own luma
+
+The temporal stage sits between ``infer`` and ``finish``: it turns ``slot.predicted`` into the
+ab that ``finish`` paints. The output's luma plane is the input's, byte for byte; only the
+chroma planes are new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import av
+import numpy as np
+
+from .colorizer import Colorizer, on_host
+from .io.planes import LumaFrame, chroma_size, merge_planes, split_luma
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass
+class Slot:
+    """A frame on its way: ``predicted`` is the network's ab, ``ab`` the temporal stage's."""
+
+    luma: LumaFrame
+    lightness: np.ndarray | torch.Tensor  # the network's input, where the colorizer keeps it
+    predicted: np.ndarray | None = None
+    ab: np.ndarray | None = None
+
+    def host_lightness(self) -> np.ndarray:
+        """The network's input as a numpy array, for the temporal stage (CPU, OpenCV)."""
+        return on_host(self.lightness)
+
+
+class FrameColor:
+    """The per-frame chain around a :class:`Colorizer`, building ``pix_fmt`` output frames."""
+
+    def __init__(self, colorizer: Colorizer, pix_fmt: str = "yuv420p") -> None:
+        self.colorizer, self.pix_fmt = colorizer, pix_fmt
+
+    def prepare(self, frame: av.VideoFrame) -> Slot:
+        """A decoded frame -> its luma and the network's input."""
+        luma = split_luma(frame)
+        return Slot(luma, self.colorizer.lightness_small(luma.y, luma.full_range))
+
+    def infer(self, slots: Sequence[Slot]) -> None:
+        """Predict ab for same-size slots in one call; sets each ``slot.predicted``."""
+        ab = self.colorizer.infer_frames([slot.lightness for slot in slots])
+        for slot, prediction in zip(slots, ab, strict=True):
+            slot.predicted = prediction
+
+    def finish(self, slot: Slot, ab: np.ndarray) -> av.VideoFrame:
+        """ab at the network's size -> the colour frame, on the slot's own luma plane."""
+        luma = slot.luma
+        cb, cr = self.colorizer.chroma_planes(
+            ab, slot.lightness, chroma_size(self.pix_fmt, luma.width, luma.height), luma.matrix,
+            luma.full_range)
+        return merge_planes(luma, cb, cr, self.pix_fmt)

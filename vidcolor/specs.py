@@ -1,0 +1,94 @@
+"""What a run is asked to do, as three small specs built once and passed whole.
+
+The command line and a Python user build the same objects: :class:`ModelSpec` (which network,
+on which back end and device, at what size), :class:`TemporalSpec` (how chroma is stabilized
+between frames) and :class:`OutputSpec` (how video is encoded). Files, stills and live runs
+take them as they are, so a new option is added in one place. ``ModelSpec.build`` is the one
+place a :class:`~vidcolor.colorizer.Colorizer` is made from a spec, ``TemporalSpec.build`` the
+one place a temporal stage is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .colorizer import Colorizer
+    from .temporal import TemporalStage
+
+TEMPORAL_MODES = ("off", "causal", "bidirectional")
+FILE_CRF = 18  # files: visually lossless with x264/x265; live sinks keep their own defaults
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The network and where it runs.
+
+    ``weights``: a ``.safetensors`` model file (None: the shipped model). ``engine``: auto,
+    tensorrt, torch or onnxruntime. ``device``: auto, cpu, cuda or cuda:N. ``precision``:
+    fp32, fp16, bf16, int8 (None: the engine's default). ``size``: the short side the network
+    sees, a multiple of 32.
+    """
+
+    weights: str | None = None
+    engine: str = "auto"
+    device: str = "auto"
+    precision: str | None = None
+    size: int = 256
+
+    def __post_init__(self) -> None:
+        if self.size < 32 or self.size % 32:
+            raise ValueError(f"size must be a positive multiple of 32, got {self.size}")
+
+    def build(self, calls: int | None = None) -> Colorizer:
+        """The colorizer this spec describes. ``calls``: inference calls that will run at once
+        (None: the engine's default, which suits the file pipeline; 1 for frame-by-frame use,
+        so that each call gets every core)."""
+        from .colorizer import Colorizer
+        from .engines import create_engine
+
+        engine = create_engine(self.engine, self.device, weights=self.weights,
+                               precision=self.precision, calls=calls)
+        return Colorizer(engine, size=self.size)
+
+
+@dataclass(frozen=True)
+class TemporalSpec:
+    """Chroma stabilization between frames: ``mode`` off, causal or bidirectional (look-ahead,
+    files only); ``strength`` 0..1."""
+
+    mode: str = "causal"
+    strength: float = 0.9
+
+    def __post_init__(self) -> None:
+        if self.mode not in TEMPORAL_MODES:
+            raise ValueError(f"temporal mode must be one of {', '.join(TEMPORAL_MODES)}, "
+                             f"got {self.mode!r}")
+
+    @property
+    def looks_ahead(self) -> bool:
+        return self.mode == "bidirectional"
+
+    def build(self) -> TemporalStage | None:
+        """A fresh temporal stage (it holds one stream's history); None when ``mode`` is off."""
+        if self.mode == "off":
+            return None
+        from .temporal import TemporalStage
+
+        return TemporalStage(self.mode, self.strength)
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """Video encoding. ``crf`` None: the sink's default (18 for files; live sinks pick their
+    own for recordings and restreams). ``bitrate`` (bits per second) is for live outputs."""
+
+    codec: str = "libx264"
+    crf: float | None = None
+    preset: str | None = None
+    bitrate: int | None = None
+
+    @property
+    def file_crf(self) -> float:
+        return FILE_CRF if self.crf is None else self.crf
