@@ -92,8 +92,8 @@ class _Sampler(threading.Thread):
 
 def run(args: argparse.Namespace) -> dict:
     from benchmarks.model import our_model
+    from vidcolor.backends import create_engine
     from vidcolor.colorizer import Colorizer
-    from vidcolor.engines import create_engine
 
     seconds = args.soak or args.seconds
     net, _config, provenance = our_model(args.weights)

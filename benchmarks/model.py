@@ -18,9 +18,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from benchmarks.peers import PEERS
 from benchmarks.timing import measure
-from vidcolor.engines import Engine, choose_engine, create_engine
-from vidcolor.engines.onnx_export import export_onnx
-from vidcolor.engines.onnxruntime_engine import OnnxRuntimeEngine
+from vidcolor.backends import Engine, choose_engine, create_engine
+from vidcolor.backends.onnx_export import export_onnx
+from vidcolor.backends.onnxruntime_engine import OnnxRuntimeEngine
 from vidcolor.models import (
     MissingWeightsError,
     build_model,

@@ -17,8 +17,8 @@ import av
 import torch
 
 from benchmarks.clips import RESOLUTIONS, make_gray_clip
+from vidcolor.backends import create_engine
 from vidcolor.colorizer import Colorizer
-from vidcolor.engines import create_engine
 from vidcolor.io.reader import open_video
 from vidcolor.io.writer import VideoWriter
 from vidcolor.pipeline import colorize_video

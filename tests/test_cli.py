@@ -221,7 +221,7 @@ def test_help_is_fast_and_torch_free():
 
 
 def _start_long_run(tmp_path, make_clip, tiny_weights) -> subprocess.Popen:
-    src = make_clip(tmp_path / "long.mp4", frames=600, size=(160, 96))
+    src = make_clip(tmp_path / "long.mp4", frames=1200, size=(160, 96))
     return subprocess.Popen(
         [sys.executable, "-m", "vidcolor", str(src), "--weights", str(tiny_weights), *FAST,
          "--batch", "2"],
@@ -263,15 +263,16 @@ def _partial_frames(path: Path) -> int:
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_ctrl_c_keeps_a_playable_partial(tmp_path, make_clip, tiny_weights, signum):
     proc = _start_long_run(tmp_path, make_clip, tiny_weights)
-    # the hidden file has data once the muxer's first buffer (32 KiB, dozens of frames) went
-    # out: frames are surely through the encoder, however loaded the machine is
-    _wait_for(proc, lambda: any(p.stat().st_size > 0 for p in tmp_path.glob(".long_color*")),
-              "encoded frames")
+    # more than the muxer's first 32 KiB buffer out: video and audio are both flowing, so
+    # frames are surely through the encoder, however loaded the machine is (an early flush
+    # can hold only the header and the audio that came before the first frame)
+    _wait_for(proc, lambda: any(p.stat().st_size > 32 * 1024
+                                for p in tmp_path.glob(".long_color*")), "encoded frames")
     message, err = _interrupt(proc, signum)
     partial = tmp_path / "long_color.partial.mp4"
     assert str(partial) in message, err
     assert leftovers(tmp_path, set()) == ["long.mp4", partial.name], err
-    assert 0 < _partial_frames(partial) < 600
+    assert 0 < _partial_frames(partial) < 1200
 
 
 def test_ctrl_c_as_the_output_is_created(tmp_path, make_clip, tiny_weights):
@@ -286,7 +287,7 @@ def test_ctrl_c_as_the_output_is_created(tmp_path, make_clip, tiny_weights):
     else:
         assert str(partial) in message, err
         assert leftovers(tmp_path, set()) == ["long.mp4", partial.name], err
-        assert 0 < _partial_frames(partial) < 600
+        assert 0 < _partial_frames(partial) < 1200
 
 
 def test_shipped_weights_when_present(tmp_path, make_clip):
@@ -325,3 +326,38 @@ def test_demo(tmp_path, tiny_weights, capsys):
             assert {s.type for s in container.streams} == {"video", "audio"}
             decoded = list(container.decode(video=0))
         assert len(decoded) == frames and decoded[0].width == width
+
+
+def _faststart(src: Path, dst: Path) -> Path:
+    """Remux ``src`` with the index first (``movflags=faststart``), as web and camera MP4s are."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w",
+                                           options={"movflags": "faststart"}) as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in inp.streams}
+        for packet in inp.demux():
+            if packet.dts is not None:
+                packet.stream = streams[packet.stream_index]
+                out.mux(packet)
+    return dst
+
+
+def test_a_cut_input_is_colorized_as_far_as_it_goes_and_says_so(tmp_path, make_clip,
+                                                                 tiny_weights, capsys, caplog):
+    whole = _faststart(make_clip(tmp_path / "whole.mp4", frames=96), tmp_path / "fast.mp4")
+    src = tmp_path / "cut.mp4"
+    src.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])  # a half download
+    dst = tmp_path / "out.mp4"
+    assert main([str(src), "-o", str(dst), "--weights", str(tiny_weights), "--json", *FAST]) == 1
+    summary = json.loads(capsys.readouterr().out)
+    assert "ends early" in summary["input_ends_early"] and "of 96" in summary["input_ends_early"]
+    assert 0 < summary["frames"] < 96
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("ends early" in w and str(dst) in w for w in warnings)
+    with av.open(str(dst)) as container:  # kept, and playable
+        assert sum(1 for _ in container.decode(video=0)) == summary["frames"]
+
+
+def test_an_early_stop_by_choice_is_not_a_cut_input(tmp_path, make_clip, tiny_weights, capsys):
+    src = _faststart(make_clip(tmp_path / "whole.mp4", frames=24), tmp_path / "fast.mp4")
+    assert main([str(src), "--frames", "5", "--weights", str(tiny_weights), "--json",
+                 *FAST]) == 0
+    assert json.loads(capsys.readouterr().out)["input_ends_early"] is None

@@ -5,9 +5,9 @@ import pytest
 import torch
 from skimage import data
 
+from vidcolor.backends.torch_engine import TorchEngine
 from vidcolor.color import rgb_to_lab, rgb_to_ycbcr
 from vidcolor.colorizer import Colorizer
-from vidcolor.engines.torch_engine import TorchEngine
 from vidcolor.models import build_model
 
 

@@ -15,8 +15,8 @@ from skimage import data
 from test_pipeline_support import luma_planes
 
 from vidcolor import Colorizer
+from vidcolor.backends.torch_engine import TorchEngine
 from vidcolor.device_planes import DevicePlanes
-from vidcolor.engines.torch_engine import TorchEngine
 from vidcolor.pipeline import colorize_video
 from vidcolor.specs import OutputSpec
 

@@ -8,11 +8,12 @@ import logging
 import pytest
 
 from vidcolor.io.errors import OutputError
+from vidcolor.io.writer import encoder_options
 from vidcolor.live import LiveError, SourceSpec, is_live_source, redact, run_live
 from vidcolor.live.backoff import Backoff
 from vidcolor.live.http_preview import parse_address
 from vidcolor.live.latest import Closed, LatestQueue
-from vidcolor.live.sinks import EncoderSink, encoder_options
+from vidcolor.live.sinks import open_sink
 from vidcolor.live.source import _Timeline
 from vidcolor.live.stats import LatencyHistogram
 from vidcolor.specs import TemporalSpec
@@ -134,9 +135,9 @@ def test_timeline_continues_across_reconnects_and_jumps() -> None:
 def test_segments_of_an_earlier_run_need_overwrite(tmp_path) -> None:
     (tmp_path / "cam_00003.mp4").write_bytes(b"earlier")
     with pytest.raises(OutputError, match="-y"):
-        EncoderSink(str(tmp_path / "cam.mp4"), segment_seconds=2.0)
-    EncoderSink(str(tmp_path / "cam.mp4"), segment_seconds=2.0, overwrite=True).close()
-    EncoderSink(str(tmp_path / "other.mp4"), segment_seconds=2.0).close()
+        open_sink(str(tmp_path / "cam.mp4"), segment_seconds=2.0)
+    open_sink(str(tmp_path / "cam.mp4"), segment_seconds=2.0, overwrite=True).close()
+    open_sink(str(tmp_path / "other.mp4"), segment_seconds=2.0).close()
     assert (tmp_path / "cam_00003.mp4").read_bytes() == b"earlier"  # nothing written yet
 
 

@@ -21,6 +21,7 @@ from test_pipeline_support import (  # noqa: F401  (fixtures)
 )
 
 from vidcolor.pipeline import STAGES, colorize_video
+from vidcolor.progress import NullProgress
 from vidcolor.specs import OutputSpec, TemporalSpec
 
 
@@ -294,3 +295,37 @@ def test_ctrl_c_waits_for_every_stage_then_keeps_a_partial(tmp_path, make_clip, 
     assert leftovers(tmp_path, {"in.mp4"}) == [partial.name]
     assert 4 <= len(luma_planes(partial)) < 30  # the frame in flight was finished and kept
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+
+class _Intruder(NullProgress):
+    """Writes a file at the destination while the run is under way (another run, say)."""
+
+    def __init__(self, dst) -> None:
+        self.dst = dst
+
+    def advance(self, n: int = 1) -> None:
+        if not self.dst.exists():
+            self.dst.write_bytes(b"someone else's file")
+
+
+def test_an_output_that_appears_during_the_run_is_not_replaced(tmp_path, make_clip, colorizer):
+    from vidcolor.io.errors import OutputError
+
+    src = make_clip(tmp_path / "in.mp4", frames=12)
+    dst = tmp_path / "out.mp4"
+    with pytest.raises(OutputError, match="appeared during the run") as err:
+        colorize_video(src, dst, colorizer=colorizer, progress=_Intruder(dst))
+    assert dst.read_bytes() == b"someone else's file"
+    kept = tmp_path / "out.1.mp4"
+    assert str(kept) in str(err.value)
+    with av.open(str(kept)) as container:  # nothing lost: this run's result is beside it
+        assert sum(1 for _ in container.decode(video=0)) == 12
+    assert leftovers(tmp_path, {"in.mp4", "out.mp4", "out.1.mp4"}) == []
+
+
+def test_with_overwrite_an_output_that_appears_is_replaced(tmp_path, make_clip, colorizer):
+    src = make_clip(tmp_path / "in.mp4", frames=6)
+    dst = tmp_path / "out.mp4"
+    colorize_video(src, dst, colorizer=colorizer, progress=_Intruder(dst), overwrite=True)
+    with av.open(str(dst)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 6

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from pathlib import Path
 
 import cv2
@@ -20,15 +20,16 @@ import torch
 from torch.utils.data import Dataset
 
 from vidcolor.color import rgb_to_lab
+from vidcolor.io.errors import InputError
+from vidcolor.io.images import IMAGE_SUFFIXES, read_image
 
 from .degrade import degrade
 from .film import film_lightness
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v"}
 
 
-def find_files(root: str | Path, suffixes: set[str]) -> list[Path]:
+def find_files(root: str | Path, suffixes: Set[str]) -> list[Path]:
     root = Path(root)
     if root.is_file():
         return [root] if root.suffix.lower() in suffixes else []
@@ -43,8 +44,12 @@ def fit_short_side(rgb: np.ndarray, short: int) -> np.ndarray:
 
 
 def read_rgb(path: Path) -> np.ndarray | None:
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    return None if bgr is None else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    """``vidcolor.io.images.read_image``, or None for a file it cannot read: a data set skips
+    the odd broken file instead of stopping."""
+    try:
+        return read_image(path)
+    except InputError:
+        return None
 
 
 def video_frames(path: Path, count: int) -> list[np.ndarray]:

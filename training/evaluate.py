@@ -18,9 +18,9 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from vidcolor.backends import create_engine
+from vidcolor.backends.base import precision_name
 from vidcolor.colorizer import Colorizer
-from vidcolor.engines import create_engine
-from vidcolor.engines.base import precision_name
 from vidcolor.models import load_model
 
 from .validate import gray_of, photos, score_folder

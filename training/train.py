@@ -3,7 +3,8 @@
 Resumable by design, because the machines that train it are small: the run
 folder (``runs/NAME`` by default, ignored by git) holds ``last.pt`` with the
 model, optimizer, step and data bins; ``--resume`` continues from it, and
-``--minutes`` stops cleanly with a checkpoint so a run can span sessions.
+``--minutes`` stops cleanly with a checkpoint so a run can span sessions, as
+does a stop signal (Ctrl-C, SIGTERM, SIGHUP from a closed SSH session).
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
-import signal
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TextIO
 
 import numpy as np
 import torch
@@ -22,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from torch.utils.data import DataLoader
 
 from vidcolor.models import build_model, load_model, read_config
+from vidcolor.signals import StopRequests, interrupt_on_stop_signals
 
 from .bins import fit_bins
 from .data import CropDataset, cached_images
@@ -31,6 +36,7 @@ from .validate import quick_validation
 
 DECODE_KEYS = ("num_bins", "temperature", "chroma_gain")  # set by the data and by export
 DEFAULT_CONFIG = {"arch": "effnet_lite0_unet", "decoder_channels": [128, 64, 48, 32]}
+CHECKPOINT = "last.pt"  # in the run folder; --resume continues from it
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -109,7 +115,138 @@ def make_model(config: dict, centers: torch.Tensor, pretrained: bool) -> torch.n
     return model
 
 
+@dataclass
+class Run:
+    """What the loop trains and a checkpoint keeps: the model and its optimizer, bins, step."""
+
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    criterion: torch.nn.Module
+    frozen: list[torch.nn.Module]
+    device: torch.device
+    config: dict
+    centers: torch.Tensor
+    prior: torch.Tensor
+    step: int = 0
+
+
+def save_checkpoint(path: Path, run: Run, args: argparse.Namespace) -> None:
+    """Write ``path`` atomically: a stop or a crash mid-write leaves the previous one whole."""
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as handle:
+        torch.save({"model": run.model.state_dict(), "optimizer": run.optimizer.state_dict(),
+                    "step": run.step, "config": json.dumps(run.config), "centers": run.centers,
+                    "prior": run.prior, "args": json.dumps(vars(args))}, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A checkpoint written by :func:`save_checkpoint` (tensors and plain values only)."""
+    return torch.load(path, weights_only=True)
+
+
+def choose_bins(args: argparse.Namespace, images: list[np.ndarray], state: dict | None,
+                warm: torch.nn.Module | None) -> tuple[dict, torch.Tensor, torch.Tensor]:
+    """The model config, ab bin centres and prior: the checkpoint's on resume; a model file's
+    architecture and bins (the prior refitted to the data) on a warm start; else fitted anew."""
+    if state is not None:
+        return json.loads(state["config"]), state["centers"], state["prior"]
+    samples = sample_ab(images, 400_000, args.seed)
+    if warm is not None:
+        config = {k: v for k, v in read_config(args.init).items() if k not in DECODE_KEYS}
+        return config, *fit_bins(samples, centers=warm.head.bin_centers.clone())
+    return json.loads(args.config), *fit_bins(samples)
+
+
+def start_run(args: argparse.Namespace, images: list[np.ndarray], state: dict | None,
+              device: torch.device) -> Run:
+    """The run to train: resumed from ``state``, warm-started by ``--init`` (a run's last.pt or
+    a .safetensors model), or new with the ImageNet encoder."""
+    warm = load_model(args.init) if args.init and args.init.endswith(".safetensors") else None
+    config, centers, prior = choose_bins(args, images, state, warm)
+    model = make_model(config, centers, pretrained=state is None and not args.init)
+    if warm is not None:
+        model.load_state_dict(warm.state_dict())
+    elif args.init:
+        model.load_state_dict(load_checkpoint(args.init)["model"])
+    frozen = freeze_encoder(model, args.freeze)
+    model.to(device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-4)
+    criterion = BinnedCrossEntropy(centers, prior, args.lam).to(device)
+    run = Run(model, optimizer, criterion, frozen, device, config, centers, prior)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        run.step = int(state["step"])
+    return run
+
+
+def train_step(run: Run, lightness: torch.Tensor, ab: torch.Tensor, lr: float,
+               scaler: torch.amp.GradScaler) -> float:
+    """One optimizer step at ``lr`` (frozen blocks stay in eval mode); returns the loss."""
+    run.model.train()
+    for module in run.frozen:
+        module.eval()
+    for group in run.optimizer.param_groups:
+        group["lr"] = lr
+    with torch.autocast(run.device.type, enabled=scaler.is_enabled()):
+        logits = run.model.head.logits(run.model.features(lightness.to(run.device)))
+    loss = run.criterion(logits, ab.to(run.device))
+    run.optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.step(run.optimizer)
+    scaler.update()
+    run.step += 1
+    return loss.item()
+
+
+def checkpoint(run: Run, args: argparse.Namespace, log: TextIO, loss: float, elapsed: float) -> dict:
+    """Save ``last.pt`` and append the log record (validation scores on the regular ones)."""
+    save_checkpoint(Path(args.out) / CHECKPOINT, run, args)
+    record = {"step": run.step, "loss": loss, "minutes": elapsed / 60}
+    if args.val and run.step % args.checkpoint_every == 0:
+        record.update(quick_validation(run.model, args.val))
+    log.write(json.dumps(record) + "\n")
+    log.flush()
+    return record
+
+
+def train(run: Run, args: argparse.Namespace, images: list[np.ndarray], log: TextIO,
+          stop: threading.Event) -> float | None:
+    """Train until ``--steps``, ``--minutes`` or ``stop``, checkpointing every
+    ``--checkpoint-every`` steps and at the end; returns the smoothed loss."""
+    dataset = CropDataset(images, args.crop, args.degrade, seed=args.seed + run.step,
+                          archive_p=args.archive)
+    loader = DataLoader(dataset, batch_size=args.batch, shuffle=True, drop_last=True)
+    scaler = torch.amp.GradScaler(enabled=run.device.type == "cuda")
+    started = time.monotonic()
+    running = None
+    columns = (TextColumn("step"), MofNCompleteColumn(), BarColumn(), TextColumn("{task.fields[info]}"),
+               TimeRemainingColumn())
+    with Progress(*columns) as progress:
+        task = progress.add_task("train", total=args.steps, completed=run.step, info="")
+        while run.step < args.steps and not stop.is_set():
+            for lightness, ab in loader:
+                lr = learning_rate(args.lr, run.step, args.decay_from, args.steps)
+                loss = train_step(run, lightness, ab, lr, scaler)
+                running = loss if running is None else 0.98 * running + 0.02 * loss
+                elapsed = time.monotonic() - started
+                progress.update(task, completed=run.step, info=f"loss {running:.3f}  lr {lr:.1e}")
+                out_of_time = args.minutes and elapsed > args.minutes * 60
+                done = run.step >= args.steps or out_of_time or stop.is_set()
+                if done or run.step % args.checkpoint_every == 0:
+                    progress.console.print(checkpoint(run, args, log, running, elapsed))
+                if done:
+                    return running
+    return running
+
+
 def main(argv: list[str] | None = None) -> None:
+    """The command. A stop signal (Ctrl-C, SIGTERM, SIGHUP) ends the run at the next step,
+    with a checkpoint; before training starts it interrupts at once."""
     args = parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -117,91 +254,15 @@ def main(argv: list[str] | None = None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    checkpoint_path = out / "last.pt"
-    state = torch.load(checkpoint_path, weights_only=True) if args.resume else None
-    images = cached_images(args.data, short=int(args.crop * 1.25), cache_dir=Path("runs/cache"),
-                           frames_per_clip=args.frames_per_clip)
-    print(f"{len(images)} training images from {', '.join(map(str, args.data))}")
-
-    warm = load_model(args.init) if args.init and args.init.endswith(".safetensors") else None
-    if state is not None:
-        config = json.loads(state["config"])
-        centers, prior = state["centers"], state["prior"]
-    elif warm is not None:  # a shipped model file: keep its architecture and bins
-        config = {k: v for k, v in read_config(args.init).items() if k not in DECODE_KEYS}
-        centers = warm.head.bin_centers.clone()
-        centers, prior = fit_bins(sample_ab(images, 400_000, args.seed), centers=centers)
-    else:
-        config = json.loads(args.config)
-        centers, prior = fit_bins(sample_ab(images, 400_000, args.seed))
-    model = make_model(config, centers, pretrained=state is None and not args.init)
-    if warm is not None:
-        model.load_state_dict(warm.state_dict())
-    elif args.init:
-        model.load_state_dict(torch.load(args.init, weights_only=True)["model"])
-    frozen = freeze_encoder(model, args.freeze)
-    model.to(device)
-    criterion = BinnedCrossEntropy(centers, prior, args.lam).to(device)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-4)
-    step = 0
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        step = int(state["step"])
-    use_amp = device.type == "cuda"
-    scaler = torch.amp.GradScaler(enabled=use_amp)
-
-    def save() -> None:
-        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
-                    "config": json.dumps(config), "centers": centers, "prior": prior,
-                    "args": json.dumps(vars(args))}, out / "last.tmp")
-        (out / "last.tmp").replace(checkpoint_path)
-
-    dataset = CropDataset(images, args.crop, args.degrade, seed=args.seed + step,
-                          archive_p=args.archive)
-    loader = DataLoader(dataset, batch_size=args.batch, shuffle=True, drop_last=True)
-    stop = {"now": False}
-    signal.signal(signal.SIGINT, lambda *_: stop.update(now=True))
-    started = time.monotonic()
-    log = open(out / "log.jsonl", "a")  # noqa: SIM115 - open for the whole run
-    columns = (TextColumn("step"), MofNCompleteColumn(), BarColumn(), TextColumn("{task.fields[info]}"),
-               TimeRemainingColumn())
-    with Progress(*columns) as progress:
-        task = progress.add_task("train", total=args.steps, completed=step, info="")
-        running = None
-        while step < args.steps and not stop["now"]:
-            for lightness, ab in loader:
-                model.train()
-                for module in frozen:
-                    module.eval()
-                lr = learning_rate(args.lr, step, args.decay_from, args.steps)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
-                with torch.autocast(device.type, enabled=use_amp):
-                    logits = model.head.logits(model.features(lightness.to(device)))
-                loss = criterion(logits, ab.to(device))
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.step(optimizer)
-                scaler.update()
-                step += 1
-                running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
-                elapsed = time.monotonic() - started
-                progress.update(task, completed=step, info=f"loss {running:.3f}  lr {lr:.1e}")
-                out_of_time = args.minutes and elapsed > args.minutes * 60
-                if step % args.checkpoint_every == 0 or step >= args.steps or out_of_time or stop["now"]:
-                    save()
-                    record = {"step": step, "loss": running, "minutes": elapsed / 60}
-                    if args.val and step % args.checkpoint_every == 0:
-                        record.update(quick_validation(model, args.val))
-                    log.write(json.dumps(record) + "\n")
-                    log.flush()
-                    progress.console.print(record)
-                if step >= args.steps or out_of_time or stop["now"]:
-                    stop["now"] = True
-                    break
-    print(f"stopped at step {step}; checkpoint {checkpoint_path} (resume with --resume)")
+    with interrupt_on_stop_signals():
+        state = load_checkpoint(out / CHECKPOINT) if args.resume else None
+        images = cached_images(args.data, short=int(args.crop * 1.25), cache_dir=Path("runs/cache"),
+                               frames_per_clip=args.frames_per_clip)
+        print(f"{len(images)} training images from {', '.join(map(str, args.data))}")
+        run = start_run(args, images, state, device)
+        with StopRequests() as stop, open(out / "log.jsonl", "a") as log:
+            running = train(run, args, images, log, stop.requested)
+    print(f"stopped at step {run.step}; checkpoint {out / CHECKPOINT} (resume with --resume)")
     if math.isnan(running or 0.0):
         raise SystemExit("loss became NaN")
 

@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
+from vidcolor.backends.torch_engine import TorchEngine
 from vidcolor.color import lab_to_rgb, rgb_to_lab
 from vidcolor.colorizer import Colorizer
-from vidcolor.engines.torch_engine import TorchEngine
+from vidcolor.io.images import IMAGE_SUFFIXES
 
-from .data import IMAGE_SUFFIXES, find_files, read_rgb
+from .data import find_files, read_rgb
 from .metrics import score_image, summarize
 
 

@@ -8,14 +8,13 @@ Live sources and sinks (URLs, capture devices) are handed to ``vidcolor.live``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import importlib
 import json
 import logging
 import os
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from vidcolor.options import (
     output_spec,
     temporal_spec,
 )
+from vidcolor.signals import forget_interrupt, interrupt_on_stop_signals
 
 
 def _live_module():
@@ -76,14 +76,14 @@ def _fail(message: str, code: int = 1) -> int:
 
 
 def _check_codec(name: str) -> None:
-    import av
+    """An unknown encoder is a usage mistake (exit 2), found before any file is opened."""
+    from vidcolor.io.errors import OutputError
+    from vidcolor.io.writer import video_encoder
 
     try:
-        codec = av.codec.Codec(name, "w")
-    except Exception:
-        raise UsageError(f"unknown video encoder {name!r}") from None
-    if codec.type != "video":
-        raise UsageError(f"{name!r} is not a video encoder")
+        video_encoder(name)
+    except OutputError as exc:
+        raise UsageError(str(exc)) from None
 
 
 class _Session:
@@ -124,6 +124,9 @@ class _Session:
             batch=args.batch, hwdec=args.hwdec, frames=args.frames, duration=args.duration,
             overwrite=args.overwrite, progress=make_progress(label, quiet=args.quiet),
         )
+        if stats.input_ends_early:  # kept, but the run must not look like a success
+            logging.getLogger(PROG).warning("%s: %s; the output holds what there was: %s",
+                                            label, stats.input_ends_early, dst)
         return {"input": str(src), "kind": "video", **stats.to_dict()}
 
     def _run_image(self, src: Path, dst: Path) -> dict[str, Any]:
@@ -191,8 +194,11 @@ def _run(args: argparse.Namespace) -> int:
     session = _Session(args)
     if src.is_dir():
         code, summary = _run_folder(session, src, dst)
+        cut_short = any(f.get("input_ends_early") for f in summary["files"])
     else:
-        code, summary = 0, session.run_file(src, dst, src.name)
+        summary = session.run_file(src, dst, src.name)
+        code, cut_short = 0, bool(summary.get("input_ends_early"))
+    code = code or int(cut_short)
     if args.json:
         print(json.dumps(summary, indent=2))
     return code
@@ -239,47 +245,30 @@ def _interrupted(exc: KeyboardInterrupt) -> str:
     return f"{PROG}: interrupted; partial output saved to {partial}"
 
 
-def _forget_interrupt() -> None:
-    """Make sure a handled Ctrl-C ends the process with our status, not by SIGINT.
-
-    When a KeyboardInterrupt escapes code run by ``exec()`` of source text (dataclasses and
-    namedtuples build their methods that way, so Ctrl-C while torch imports often lands
-    there), CPython records it as unhandled even though it is caught later, and
-    ``python -m vidcolor`` then kills itself with SIGINT after main() has returned 130.
-    Executing any source text resets that record.
-    """
-    exec("")  # noqa: S102 - a constant empty string
-
-
 def main(argv: list[str] | None = None) -> int:
     """The command; returns the exit status.
 
-    SIGTERM is handled like Ctrl-C: it gets Python's own SIGINT handler, which the video
-    pipeline recognizes and defers while it owns threads and a temporary file.
+    SIGTERM and SIGHUP are handled like Ctrl-C (``vidcolor.signals``): the video pipeline
+    defers them while it owns threads and a temporary file, and keeps the partial output.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    on_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.getsignal(signal.SIGTERM) if on_main_thread else None
     try:
-        if on_main_thread:
-            signal.signal(signal.SIGTERM, signal.default_int_handler)
-        _setup_logging(quiet="-q" in argv or "--quiet" in argv)
-        if argv and argv[0] in ("demo", "bench"):
-            return _subcommand(argv[0], argv[1:])
-        return _run(build_parser().parse_args(argv))
+        with interrupt_on_stop_signals():
+            _setup_logging(quiet="-q" in argv or "--quiet" in argv)
+            if argv and argv[0] in ("demo", "bench"):
+                return _subcommand(argv[0], argv[1:])
+            return _run(build_parser().parse_args(argv))
     except UsageError as exc:
         return _fail(str(exc), 2)
     except KeyboardInterrupt as exc:
-        _forget_interrupt()
-        print(_interrupted(exc), file=sys.stderr)
+        forget_interrupt()
+        with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+            print(_interrupted(exc), file=sys.stderr)
         return 130
     except Exception as exc:
         if os.environ.get("VIDCOLOR_DEBUG"):
             raise
         return _fail(_message(exc))
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

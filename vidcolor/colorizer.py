@@ -26,7 +26,7 @@ from .device_planes import DevicePlanes
 from .tables import chroma_table, table_index
 
 if TYPE_CHECKING:
-    from .engines.base import Engine
+    from .backends.base import Engine
 
 MULTIPLE = 32  # the network downsamples five times
 
@@ -61,7 +61,7 @@ class Colorizer:
     """Predicts chroma for gray frames with an inference engine.
 
     Build one from a :class:`vidcolor.specs.ModelSpec` (``ModelSpec(...).build()``), or from
-    any object that follows ``engines.base.Engine``. ``size`` is the short side (in pixels,
+    any object that follows ``backends.base.Engine``. ``size`` is the short side (in pixels,
     rounded to a multiple of 32) at which the network sees each frame; the aspect ratio is
     kept. ``planes``: where video planes are shrunk and chroma planes built: "host"
     (OpenCV), "device" (torch, on the engine's device), or "auto" (the device when the engine

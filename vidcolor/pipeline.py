@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import signal
 import threading
 import time
 from collections import deque
@@ -41,6 +40,7 @@ from vidcolor.framecolor import FrameColor, Slot
 from vidcolor.io.reader import VideoReader, open_video
 from vidcolor.io.writer import VideoWriter
 from vidcolor.progress import NullProgress, Progress
+from vidcolor.signals import StopRequests
 from vidcolor.specs import ModelSpec, OutputSpec, TemporalSpec
 
 if TYPE_CHECKING:
@@ -77,56 +77,17 @@ class Interrupted(KeyboardInterrupt):
         self.complete = complete
 
 
-# Signals that mean "stop": those whose handler is signal.default_int_handler (SIGINT by
-# default; the CLI gives SIGTERM the same handler).
-_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGBREAK")
-                      if hasattr(signal, name))
-
-
-class _Interrupts:
-    """While a run owns stage threads and a temporary output, Ctrl-C is counted, not raised.
-
-    Python raises KeyboardInterrupt at whatever bytecode the main thread happens to run, and
-    in a supervisor that is not safe: before Python 3.13, a KeyboardInterrupt that lands in
-    ``Thread.join()`` marks the joined thread as finished while it still runs
-    (CPython gh-90882), so the output was finalized or removed under the encoder's feet and
-    the interpreter exited with a stage thread inside FFmpeg or PyTorch, which aborts
-    ("terminate called without an active exception", SIGABRT). Inside this context,
-    signals whose handler is ``signal.default_int_handler`` only increase ``count``; the
-    supervisor polls it. Main thread only: elsewhere the caller owns signals, and no
-    KeyboardInterrupt reaches the calling thread anyway.
-    """
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._previous: dict[int, Any] = {}
-
-    def _note(self, signum: int, frame: object) -> None:
-        self.count += 1  # no locks, no I/O: this runs between any two bytecodes
-
-    def __enter__(self) -> _Interrupts:
-        if threading.current_thread() is not threading.main_thread():
-            return self
-        try:
-            for signum in _STOP_SIGNALS:
-                if signal.getsignal(signum) is signal.default_int_handler:
-                    self._previous[signum] = signal.signal(signum, self._note)
-        except BaseException:
-            self._restore()
-            raise
-        return self
+class _Interrupts(StopRequests):
+    """Stop signals while a run owns stage threads and a temporary output: counted, never
+    raised (see :mod:`vidcolor.signals`), so the supervisor stops the stages at a safe point.
+    One that came as another error ended the run (the encoder failed to open as Ctrl-C came,
+    say) makes that run end as :class:`Interrupted`, with nothing kept."""
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: object) -> None:
-        self._restore()
+        super().__exit__(exc_type, exc, tb)
         if self.count and exc_type is not None and not issubclass(exc_type, KeyboardInterrupt):
-            # e.g. the encoder failed to open as Ctrl-C came: the writer removed its file
             raise Interrupted(None) from exc
-
-    def _restore(self) -> None:
-        while self._previous:
-            signum, handler = self._previous.popitem()
-            signal.signal(signum, handler)
 
 
 @dataclass
@@ -136,6 +97,7 @@ class Stats:
     output: str = ""
     frames: int = 0
     corrupt_frames_skipped: int = 0
+    input_ends_early: str | None = None  # why the input looks cut short (a truncated file)
     packets_copied: int = 0
     seconds: float = 0.0
     engine: str = ""
@@ -164,6 +126,7 @@ class Stats:
             "device": self.device,
             "ms_per_frame": self.ms_per_frame,
             "corrupt_frames_skipped": self.corrupt_frames_skipped,
+            "input_ends_early": self.input_ends_early,
             "packets_copied": self.packets_copied,
         }
 
@@ -550,6 +513,7 @@ def colorize_video(
         finally:
             progress.close()
         stats.corrupt_frames_skipped = reader.skipped
+        stats.input_ends_early = reader.shortfall()
     if interrupts.count:  # the signal came just after the run had finished the output
         raise Interrupted(writer.dst, complete=True)
     stats.output = str(dst)

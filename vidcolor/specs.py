@@ -45,8 +45,8 @@ class ModelSpec:
         """The colorizer this spec describes. ``calls``: inference calls that will run at once
         (None: the engine's default, which suits the file pipeline; 1 for frame-by-frame use,
         so that each call gets every core)."""
+        from .backends import create_engine
         from .colorizer import Colorizer
-        from .engines import create_engine
 
         engine = create_engine(self.engine, self.device, weights=self.weights,
                                precision=self.precision, calls=calls)

@@ -80,8 +80,8 @@ def tiny_model():
 
 def tiny_colorizer(size: int = 64):
     """A real Colorizer around an untrained, very small network (colours are random-ish)."""
+    from vidcolor.backends import create_engine
     from vidcolor.colorizer import Colorizer
-    from vidcolor.engines import create_engine
 
     return Colorizer(create_engine("torch", "cpu", weights=tiny_model(), threads=1), size=size)
 

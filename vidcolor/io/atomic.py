@@ -1,7 +1,8 @@
 """Destinations checked up front and written through a hidden sibling file.
 
-A finished output appears at its final path in one ``os.replace``; an interrupted or failed
-one never does. The temporary file keeps the destination's extension because FFmpeg and
+A finished output appears at its final path in one atomic step (a hard link that refuses to
+replace, or ``os.replace`` when replacing was asked for); an interrupted or failed one never
+does. The temporary file keeps the destination's extension because FFmpeg and
 OpenCV choose the container or image format from it.
 """
 
@@ -46,10 +47,40 @@ def check_destination(
     return dst
 
 
-def commit(tmp: Path, dst: Path) -> Path:
-    """Move a complete temporary file into place."""
-    os.replace(tmp, dst)
-    return dst
+def commit(tmp: Path, dst: Path, *, replace: bool = False) -> Path:
+    """Move a complete temporary file into place.
+
+    Unless ``replace``, never over a file that appeared at ``dst`` after it was checked
+    (another run with the same output, another program): the move is a hard link, which the
+    OS refuses atomically when ``dst`` exists. This run's result is then kept beside it
+    under the first free ``<stem>.<n><ext>`` and the error names both.
+    """
+    if replace:
+        os.replace(tmp, dst)
+        return dst
+    if _link(tmp, dst):
+        return dst
+    for n in range(1, 1000):
+        kept = dst.with_name(f"{dst.stem}.{n}{dst.suffix}")
+        if _link(tmp, kept):
+            raise OutputError(f"output {dst} appeared during the run and was left as it is; "
+                              f"this run's result is {kept} (use -y to overwrite)")
+    raise OutputError(f"output {dst} appeared during the run; not replacing it")
+
+
+def _link(tmp: Path, dst: Path) -> bool:
+    """Give ``tmp`` the name ``dst`` unless ``dst`` exists; False if it does."""
+    try:
+        os.link(tmp, dst)
+    except FileExistsError:
+        return False
+    except OSError:  # a file system without hard links: check, then move (a short window)
+        if dst.exists():
+            return False
+        os.replace(tmp, dst)
+        return True
+    tmp.unlink()
+    return True
 
 
 def discard(tmp: Path) -> None:

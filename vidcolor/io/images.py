@@ -61,7 +61,7 @@ def write_image(
     tmp = temp_path(dst)
     try:
         encoded.tofile(tmp)
-        return commit(tmp, dst)
+        return commit(tmp, dst, replace=overwrite)
     except OSError as err:
         raise OutputError(f"cannot write {dst}: {err.strerror or err}") from None
     finally:

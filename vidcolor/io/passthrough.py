@@ -4,6 +4,10 @@ Stream copy is the rule: the same packet bytes with the same timestamps. Only wh
 container cannot hold a codec is that one stream transcoded (audio to AAC, or the container's
 own audio codec; text subtitles to the container's text format), or, failing that, dropped.
 The caller gets one warning line per such stream.
+
+Packets of a live source come re-stamped on the session's timeline in seconds (reconnects
+continue it), so each route also takes ``write_at(data, start, duration)``: the bytes placed
+on that timeline at :data:`TIME_BASE`, never going back.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ _STALE_TAGS = ("encoder", "duration", "number_of_", "bps", "_statistics")
 # FFmpeg's default layouts by channel count, for inputs (AVI, WAV) that name none.
 _DEFAULT_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "4.0", 5: "5.0", 6: "5.1", 8: "7.1"}
 _MOV_TEXT_END = b"\x00\x00"  # a tx3g sample with no text
+#: The clock of packets placed by ``write_at``: MPEG's 90 kHz, exact for common frame rates.
+TIME_BASE = Fraction(1, 90000)
 
 
 class Carried:
@@ -27,10 +33,23 @@ class Carried:
     def __init__(self, output: av.container.OutputContainer, out: av.stream.Stream) -> None:
         self.output = output
         self.out = out
+        self._last_pts = -1  # of the last packet placed by write_at
 
     def write(self, packet: av.Packet) -> None:
         packet.stream = self.out
         self.output.mux(packet)
+
+    def write_at(self, data: bytes, start: float, duration: float) -> None:
+        """Copy a packet's bytes to ``start`` seconds on the output's timeline. A packet that
+        does not come after the last one is dropped: a reconnected source repeats a little."""
+        pts = round(start / TIME_BASE)
+        if pts <= self._last_pts:
+            return
+        self._last_pts = pts
+        packet = av.Packet(data)
+        packet.time_base, packet.pts, packet.dts = TIME_BASE, pts, pts
+        packet.duration = round(duration / TIME_BASE)
+        self.write(packet)
 
     def flush(self) -> None:
         """Copied streams hold nothing back."""
@@ -53,9 +72,22 @@ class AudioTranscode(Carried):
     def __init__(self, output, out, template: av.AudioStream) -> None:
         super().__init__(output, out)
         self.template = template
+        self._next = 0  # first sample write_at may place, in 1 / template.rate
 
     def write(self, packet: av.Packet) -> None:
         for frame in self.template.decode(packet):
+            self.output.mux(self.out.encode(frame))
+
+    def write_at(self, data: bytes, start: float, duration: float) -> None:
+        """Decode a packet's bytes and encode its samples from ``start`` seconds on. A frame
+        that would overlap the one before starts where that one ended instead: encoder and
+        muxer refuse timestamps that go back."""
+        rate = self.template.rate
+        # The template's decoder outlives its container: a live source's first connection.
+        for frame in self.template.decode(av.Packet(data)):
+            self._next = max(self._next, round(start * rate))
+            frame.pts, frame.time_base = self._next, Fraction(1, rate)
+            self._next += frame.samples
             self.output.mux(self.out.encode(frame))
 
     def flush(self) -> None:
@@ -92,7 +124,7 @@ def carry(
         mov_text = template.codec_context.name == "mov_text"  # only MP4/MOV take it
         route = (MovTextCopy if mov_text else Carried)(output, out)
     if route is None and template.type == "audio":
-        route = _audio_transcode(output, template)
+        route = transcode_audio(output, template)
     elif route is None and template.type == "subtitle" and template.codec_context.codec.text_sub:
         route = _subtitle_transcode(output, template)
     label = f"{template.type} stream #{template.index} ({template.codec_context.name})"
@@ -106,7 +138,10 @@ def carry(
     return route, None
 
 
-def _audio_transcode(output, template: av.AudioStream) -> AudioTranscode | None:
+def transcode_audio(
+    output: av.container.OutputContainer, template: av.AudioStream
+) -> AudioTranscode | None:
+    """Add an AAC (else Opus, else the container's own) stream fed by decoding ``template``."""
     for name in dict.fromkeys((*_AUDIO_FALLBACKS, output.default_audio_codec)):
         try:
             out = output.add_stream(name, rate=template.rate)
@@ -116,6 +151,13 @@ def _audio_transcode(output, template: av.AudioStream) -> AudioTranscode | None:
         out.time_base = Fraction(1, template.rate)
         return AudioTranscode(output, out, template)
     return None
+
+
+def lacks_global_header(stream: av.AudioStream) -> bool:
+    """AAC framed as ADTS (MPEG-TS and UDP feeds) carries its configuration in every packet,
+    not once up front; stream copy cannot announce it where a format must (RTSP's SDP)."""
+    ctx = stream.codec_context
+    return ctx.name == "aac" and not ctx.extradata
 
 
 def _named_layout(layout: av.AudioLayout) -> str:

@@ -62,6 +62,8 @@ class VideoReader:
 
     ``skipped`` counts video packets and frames dropped as corrupt (or with timestamps that
     do not increase); the first few are logged as warnings on ``vidcolor.io.reader``.
+    ``frames_read`` counts the frames yielded; once the input is read to its end,
+    :meth:`shortfall` says whether it ended before what its container declares (a cut file).
     """
 
     def __init__(
@@ -76,6 +78,8 @@ class VideoReader:
     ) -> None:
         self.src = str(src)
         self.skipped = 0
+        self.frames_read = 0
+        self._ended = False
         self.container = _open(self.src, format, options, hwdec)
         try:
             if not self.container.streams.video:
@@ -129,6 +133,32 @@ class VideoReader:
         except av.FFmpegError as err:
             self._skip(f"input ends early, unreadable data: {reason(err)}")
         yield from self._decode(None)
+        self._ended = True
+
+    def shortfall(self) -> str | None:
+        """Why the input looks cut short, or None.
+
+        Read to its end, its video stopped well before the end its container declares (the
+        stream's duration; else, its frame count, skipped corrupt frames counting as given).
+        A corrupt stretch in the middle is not a shortfall: the frames after it still come.
+        None too while the input was not read to its end: a run stopped early by choice says
+        nothing about the file.
+        """
+        stream, last = self.video_stream, self._last_pts
+        if not self._ended or last is None:
+            return None
+        declared = self.info.frames
+        if stream.duration:
+            rate = self.info.average_rate or 25
+            end = float(((stream.start_time or 0) + stream.duration) * stream.time_base)
+            reached = float(last * stream.time_base) + 1 / float(rate)
+            if end - reached <= max(2 / float(rate), 0.01 * end):  # two frames or 1 % of slack
+                return None
+            return (f"the input ends early: its video stops at {reached:.2f} s of {end:.2f} s "
+                    f"({self.frames_read} frames{f' of {declared}' if declared else ''})")
+        if not declared or self.frames_read + self.skipped >= declared - max(1, declared // 100):
+            return None
+        return f"the input ends early: {self.frames_read} of {declared} video frames"
 
     def _decode(self, packet: av.Packet | None) -> Iterator[av.VideoFrame]:
         try:
@@ -148,6 +178,7 @@ class VideoReader:
                 self._skip(f"skipped a video frame whose pts {frame.pts} does not increase")
                 continue
             self._last_pts = frame.pts
+            self.frames_read += 1
             yield frame
 
     def _next_pts(self, frame: av.VideoFrame) -> int:

@@ -3,6 +3,10 @@
 The container follows the destination's extension. Everything is written to a hidden sibling
 and renamed into place by :meth:`VideoWriter.close`; :meth:`VideoWriter.abort` deletes it and
 :meth:`VideoWriter.finalize_partial` turns what was written so far into a playable file.
+Frames made without an input file (a live feed) are described by :func:`bare_info`.
+
+Encoder options are spelled here only: :func:`encoder_options` for live outputs builds on the
+same rate control as the file pipeline.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -44,9 +49,11 @@ class VideoWriter:
         options: dict[str, str] | None = None,
         src: str | os.PathLike[str] | None = None,
         overwrite: bool = False,
+        gop: int | None = None,
     ) -> None:
         self.dst = check_destination(dst, src, overwrite=overwrite)
-        encoder = _encoder(codec)
+        self._overwrite = overwrite
+        encoder = video_encoder(codec)
         self.pix_fmt = output_pix_fmt(encoder, info.pix_fmt)
         self.frames = 0
         self._durations: dict[int, int] = {}  # pts -> duration of frames inside the encoder
@@ -57,7 +64,7 @@ class VideoWriter:
         except (ValueError, av.FFmpegError) as err:
             raise OutputError(f"cannot write {self.dst.name}: {reason(err)}") from None
         try:
-            self._video = self._add_video(encoder, info, crf, preset, options or {})
+            self._video = self._add_video(encoder, info, crf, preset, options or {}, gop)
             self._routes: dict[int, Carried] = {}
             for template in copy_streams:
                 route, warning = carry(self._output, template)
@@ -94,6 +101,20 @@ class VideoWriter:
         if route is not None:
             with self._failures():
                 route.write(packet)
+
+    def write_at(self, stream_index: int, data: bytes, start: float, duration: float) -> None:
+        """Copy (or transcode) a packet's bytes of the input stream ``stream_index`` to
+        ``start`` seconds into the output: for packets re-stamped on a timeline of their own
+        (a live session's), not the input's."""
+        route = self._routes.get(stream_index)
+        if route is not None:
+            with self._failures():
+                route.write_at(data, start, duration)
+
+    @property
+    def closed(self) -> bool:
+        """Closed, aborted, or given up after a failed write (whose file is gone)."""
+        return self._done
 
     def close(self) -> Path:
         """Flush every encoder, write the trailer and move the file into place."""
@@ -139,7 +160,10 @@ class VideoWriter:
                 route.flush()
             self._output.close()
         self._done = True
-        return commit(self._tmp, dst)
+        try:  # a partial (``<stem>.partial<ext>``) replaces an earlier run's
+            return commit(self._tmp, dst, replace=self._overwrite or dst != self.dst)
+        finally:
+            discard(self._tmp)
 
     def _mux_video(self, packets: list[av.Packet]) -> None:
         """Mux encoded packets with their frames' durations, which encoders like libx264
@@ -158,7 +182,7 @@ class VideoWriter:
             self.abort()
             raise OutputError(f"writing {self.dst.name} failed: {reason(err)}") from None
 
-    def _add_video(self, encoder: av.Codec, info: VideoInfo, crf, preset, options):
+    def _add_video(self, encoder: av.Codec, info: VideoInfo, crf, preset, options, gop):
         output = self._output
         try:
             stream = output.add_stream(encoder.name, rate=info.average_rate or 25)
@@ -167,6 +191,8 @@ class VideoWriter:
         stream.width, stream.height, stream.pix_fmt = info.width, info.height, self.pix_fmt
         ctx = stream.codec_context
         ctx.time_base = stream.time_base = info.time_base
+        if gop:
+            ctx.gop_size = gop
         if info.sample_aspect_ratio:
             ctx.sample_aspect_ratio = info.sample_aspect_ratio
         ctx.color_range, ctx.colorspace = info.color_range, info.colorspace
@@ -202,7 +228,8 @@ def output_pix_fmt(encoder: av.Codec, input_pix_fmt: str) -> str:
     raise OutputError(f"{encoder.name} cannot encode any of {', '.join(OUTPUT_FORMATS)}")
 
 
-def _encoder(name: str) -> av.Codec:
+def video_encoder(name: str) -> av.Codec:
+    """The FFmpeg video encoder called ``name``; :class:`OutputError` if there is none."""
     try:
         encoder = av.Codec(name, "w")
     except (ValueError, av.FFmpegError):
@@ -210,6 +237,52 @@ def _encoder(name: str) -> av.Codec:
     if encoder.type != "video":
         raise OutputError(f"{name!r} is not a video codec")
     return encoder
+
+
+def bare_info(width: int, height: int, rate: Fraction, time_base: Fraction) -> VideoInfo:
+    """The description of frames made in memory (a live feed): size and timing; colour
+    unspecified (FFmpeg's 0 and 2), no tags, nothing to carry over from an input file."""
+    return VideoInfo(
+        width=width, height=height, codec="rawvideo", pix_fmt="yuv420p", time_base=time_base,
+        average_rate=rate, frames=None, duration=None, rotation=0, display_matrix=None,
+        sample_aspect_ratio=None, matrix="bt709", full_range=False, color_range=0,
+        color_primaries=2, color_trc=2, colorspace=2, metadata={}, video_metadata={},
+    )
+
+
+# Live defaults by encoder family: (preset, CRF) for files, then for restreams.
+_LIVE_DEFAULTS = {"x26x": (("veryfast", 20), ("ultrafast", 23)), "nvenc": (("p4", 23), ("p1", 23))}
+# What low delay adds: no lookahead, no B-frames, no frame held back.
+_LOW_DELAY = {
+    "x26x": {"tune": "zerolatency"},
+    "nvenc": {"tune": "ull", "zerolatency": "1", "delay": "0", "rc-lookahead": "0"},
+}
+
+
+def encoder_options(
+    codec: str, low_delay: bool, crf: float | None, preset: str | None, bitrate: int | None = None
+) -> dict[str, str]:
+    """Private options of a live output's encoder: x264/x265 ``ultrafast`` + ``zerolatency``
+    and NVENC ``p1`` + ``ull`` with ``low_delay`` (restreams), a quality preset otherwise
+    (files); CRF 20 for files, 23 for restreams unless given. ``bitrate`` replaces the CRF."""
+    family = _family(codec)
+    if family is not None:
+        default_preset, default_crf = _LIVE_DEFAULTS[family][low_delay]
+        preset = preset or default_preset
+        crf = default_crf if crf is None else crf
+    ctx = av.CodecContext.create(video_encoder(codec), "w")
+    options = _rate_control(ctx, None if bitrate else crf, preset)
+    if bitrate:
+        options["b"] = str(bitrate)
+    if low_delay and family is not None:
+        options.update(_LOW_DELAY[family])
+    return options
+
+
+def _family(codec: str) -> str | None:
+    if codec.endswith("_nvenc"):
+        return "nvenc"
+    return "x26x" if codec in ("libx264", "libx265") else None
 
 
 def _rate_control(ctx: av.CodecContext, crf: float | None, preset: str | None) -> dict[str, str]:

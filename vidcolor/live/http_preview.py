@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import av
 import cv2
 
-from .sinks import Sink
+from .sink import Sink
 
 log = logging.getLogger("vidcolor.live")
 

@@ -1,17 +1,17 @@
 """``run_live``: capture thread → newest-wins queue → colorizer → every sink, until told to stop.
 
-The loop runs on the calling thread (OpenCV windows want the main thread); SIGINT/SIGTERM set
-a flag, so the current frame finishes and every output is finalized.
+The loop runs on the calling thread (OpenCV windows want the main thread); stop signals (SIGINT,
+SIGTERM, SIGHUP: ``vidcolor.signals``) are counted, so the current frame finishes and every
+output is finalized.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from vidcolor.signals import STOP_SIGNALS, StopRequests
 from vidcolor.specs import ModelSpec, OutputSpec, TemporalSpec
 
 from .backoff import Backoff
@@ -26,7 +27,7 @@ from .colorize import FrameColorizer
 from .http_preview import HttpPreviewSink
 from .latest import Closed, LatestQueue
 from .redact import redact
-from .sinks import EncoderSink, Sink
+from .sinks import Sink, open_sink
 from .source import CaptureThread, SourceGaveUp, SourceSpec, is_live_source
 from .stats import LiveStats, LiveSummary
 from .window import WindowSink
@@ -93,9 +94,9 @@ def run_live(
     timeout = spec.read_timeout
     sinks: list[Sink] = []
     try:
-        sinks += [EncoderSink(o, codec=output.codec, crf=output.crf, preset=output.preset,
-                              bitrate=output.bitrate, segment_seconds=segment_seconds,
-                              overwrite=overwrite, timeout=timeout, retry_cap=reconnect_cap)
+        sinks += [open_sink(o, codec=output.codec, crf=output.crf, preset=output.preset,
+                            bitrate=output.bitrate, segment_seconds=segment_seconds,
+                            overwrite=overwrite, timeout=timeout, retry_cap=reconnect_cap)
                   for o in outputs]
         if serve is not None:
             sinks.append(HttpPreviewSink(serve))
@@ -118,9 +119,10 @@ def run_live(
     engine_label = f"{engine.name}/{engine.device}"
     reason = "stop"
     try:
-        with _stop_on_signals(stop), _StatusLine(status, stats, engine_label) as line:
+        with StopRequests(STOP_SIGNALS) as signals, \
+                _StatusLine(status, stats, engine_label) as line:
             capture.start()
-            reason = _loop(capture, paint, sinks, stats, stop, frames, duration, line)
+            reason = _loop(capture, paint, sinks, stats, stop, signals, frames, duration, line)
     finally:
         capture.stop()
         capture.template_used.set()
@@ -137,12 +139,15 @@ def run_live(
 
 
 def _loop(capture: CaptureThread, paint: FrameColorizer, sinks: list[Sink], stats: LiveStats,
-          stop: threading.Event, frames: int | None, duration: float | None, line) -> str:
+          stop: threading.Event, signals: StopRequests, frames: int | None,
+          duration: float | None, line) -> str:
     started: float | None = None
     reconnects = 0
     while True:
+        if signals.count:
+            return "signal"
         if stop.is_set():
-            return "signal" if getattr(stop, "signalled", False) else "stop"
+            return "stop"
         if started is not None and duration is not None and time.monotonic() - started >= duration:
             return "duration"
         line.update()
@@ -191,25 +196,6 @@ def _close_all(sinks: list[Sink]) -> None:
             error = error or exc
     if error is not None:
         raise error
-
-
-@contextlib.contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGINT/SIGTERM set ``stop`` (main thread only; elsewhere the caller owns signals)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, _frame) -> None:
-        stop.signalled = True
-        stop.set()
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
 
 
 class _StatusLine:

@@ -17,7 +17,7 @@ import av
 import cv2
 import numpy as np
 
-from .sinks import Sink
+from .sink import Sink
 
 log = logging.getLogger("vidcolor.live")
 TITLE = "vidcolor live"

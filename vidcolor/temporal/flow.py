@@ -51,10 +51,10 @@ def patch_correlation(a: np.ndarray, b: np.ndarray, size: int = 5) -> np.ndarray
     """Zero-mean normalized cross-correlation of the ``size``-square patches around each pixel
     of two float32 images, in -1..1; 0 where either patch is flat.
 
-    A flat patch has nothing to correlate, and there the box-filter moments are float
-    rounding: a patch of 240s beside one of 238-240 gave 3.9, which made the motion trust
-    exceed 1 by ten orders of magnitude and the blended chroma overflow (the shared
-    sam2_gallery__02_cups clip stopped at frame 52 with an out-of-range table index).
+    A flat patch has nothing to correlate: there the box-filter moments are float rounding
+    noise, and their ratio can land far outside -1..1. The range matters because the motion
+    trust falls with 1 - ZNCC: a correlation above 1 would lift the trust above 1 and push
+    the blended chroma out of range.
     """
     k = (size, size)
     ma, mb = cv2.blur(a, k), cv2.blur(b, k)

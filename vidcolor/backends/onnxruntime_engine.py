@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from vidcolor.engines.base import check_input, usable_cores
+from vidcolor.backends.base import check_input, usable_cores
 
 
 class OnnxRuntimeEngine:
@@ -35,16 +35,16 @@ class OnnxRuntimeEngine:
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        # Calls in flight x threads per call = the usable cores, at most 4 calls (each holds a
-        # batch). On the 2-core machine two single-thread calls beat one two-thread call: the
-        # 480p pipeline ran 34.4 against 32.1 fps (benchmarks/results/cpu-2core-amd-epyc).
+        # Calls in flight x threads per call = the usable cores. By default as many calls as
+        # cores, up to 4 (each holds a batch in memory), so each call has few threads: the
+        # threads of one call wait for each other at every layer, separate calls do not.
         cores = usable_cores()
         if calls is None:
             calls = max(1, cores // threads) if threads else min(cores, 4)
         self.concurrent_calls = calls
         options.intra_op_num_threads = threads or max(1, cores // calls)
         options.inter_op_num_threads = 1
-        # Spinning workers were slower here (up to 1.5x per frame): they burn the cores others need.
+        # Idle workers sleep instead of spinning (see the module docstring).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.threads = options.intra_op_num_threads
         self.dtype = dtype

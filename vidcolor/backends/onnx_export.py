@@ -15,8 +15,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from vidcolor.engines.base import precision_name
-from vidcolor.engines.cache import cache_dir, weights_hash
+from vidcolor.backends.base import precision_name
+from vidcolor.backends.cache import cache_dir, weights_hash
 
 OPSET = 17
 INPUT_NAME = "L"

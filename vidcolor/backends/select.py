@@ -14,7 +14,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from vidcolor.engines.base import Engine, EngineUnavailableError, precision_dtype
+from vidcolor.backends.base import Engine, EngineUnavailableError, precision_dtype
 
 log = logging.getLogger(__name__)
 
@@ -107,16 +107,16 @@ def _load(weights: str | os.PathLike | nn.Module | None) -> nn.Module:
 
 def _onnxruntime_engine(model: nn.Module, dtype: torch.dtype, threads: int | None,
                        calls: int | None) -> Engine:
-    from vidcolor.engines.onnxruntime_engine import OnnxRuntimeEngine
+    from vidcolor.backends.onnxruntime_engine import OnnxRuntimeEngine
 
     if dtype == torch.int8:
-        from vidcolor.engines.onnx_int8 import cached_int8_onnx
+        from vidcolor.backends.onnx_int8 import cached_int8_onnx
 
         return OnnxRuntimeEngine(cached_int8_onnx(model), threads=threads, calls=calls,
                                  dtype=dtype)
     if dtype != torch.float32:
         raise EngineUnavailableError("the onnxruntime engine runs in fp32 or int8")
-    from vidcolor.engines.onnx_export import cached_onnx
+    from vidcolor.backends.onnx_export import cached_onnx
 
     return OnnxRuntimeEngine(cached_onnx(model), threads=threads, calls=calls)
 
@@ -147,11 +147,11 @@ def create_engine(
     if choice.name == "onnxruntime":
         engine = _onnxruntime_engine(model, dtype or ONNXRUNTIME_DEFAULT, threads, calls)
     elif choice.name == "tensorrt":
-        from vidcolor.engines.tensorrt_engine import TensorRTEngine
+        from vidcolor.backends.tensorrt_engine import TensorRTEngine
 
         engine = TensorRTEngine(model, choice.device, dtype or torch.float16)
     else:
-        from vidcolor.engines.torch_engine import TorchEngine
+        from vidcolor.backends.torch_engine import TorchEngine
 
         engine = TorchEngine(model, choice.device, dtype, threads=threads)
     engine.reason = choice.reason

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from vidcolor.engines.base import check_input, precision_name
-from vidcolor.engines.cache import cache_dir, weights_hash
-from vidcolor.engines.onnx_export import cached_onnx
+from vidcolor.backends.base import check_input, precision_name
+from vidcolor.backends.cache import cache_dir, weights_hash
+from vidcolor.backends.onnx_export import cached_onnx
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,12 @@ import onnx
 import pytest
 import torch
 
-from vidcolor import engines
-from vidcolor.engines import select
-from vidcolor.engines.base import check_input
-from vidcolor.engines.cache import weights_hash
-from vidcolor.engines.onnx_export import cached_onnx
-from vidcolor.engines.onnxruntime_engine import OnnxRuntimeEngine
+from vidcolor import backends
+from vidcolor.backends import select
+from vidcolor.backends.base import check_input
+from vidcolor.backends.cache import weights_hash
+from vidcolor.backends.onnx_export import cached_onnx
+from vidcolor.backends.onnxruntime_engine import OnnxRuntimeEngine
 from vidcolor.models import build_model, default_weights_path, load_model
 from vidcolor.models.heads import ab_grid
 
@@ -51,13 +51,13 @@ def lightness(batch: int, h: int, w: int) -> torch.Tensor:
 
 @pytest.fixture(scope="module")
 def reference(model):
-    engine = engines.create_engine("torch", "cpu", model)
+    engine = backends.create_engine("torch", "cpu", model)
     return {shape: engine.infer(lightness(*shape)) for shape in SHAPES}
 
 
 def test_onnxruntime_matches_torch_on_dynamic_shapes(model, reference):
-    engine = engines.create_engine("onnxruntime", "cpu", model, precision="fp32")
-    assert isinstance(engine, engines.Engine) and engine.dtype == torch.float32
+    engine = backends.create_engine("onnxruntime", "cpu", model, precision="fp32")
+    assert isinstance(engine, backends.Engine) and engine.dtype == torch.float32
     for shape, expected in reference.items():
         ab = engine.infer(lightness(*shape))
         assert ab.shape == (shape[0], 2, shape[1], shape[2]) and ab.dtype == torch.float32
@@ -68,11 +68,11 @@ def test_onnxruntime_matches_torch_on_dynamic_shapes(model, reference):
 def test_onnxruntime_shares_cores_between_concurrent_calls(model, reference, monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
 
-    monkeypatch.setattr(engines.onnxruntime_engine, "usable_cores", lambda: 8)
+    monkeypatch.setattr(backends.onnxruntime_engine, "usable_cores", lambda: 8)
     split = {(4, None): (4, 2), (None, None): (2, 4), (None, 1): (8, 1), (2, None): (2, 4),
              (8, None): (8, 1), (None, 3): (2, 3)}
     for (threads, calls), expected in split.items():
-        engine = engines.create_engine("onnxruntime", "cpu", model, precision="fp32",
+        engine = backends.create_engine("onnxruntime", "cpu", model, precision="fp32",
                                        threads=threads, calls=calls)
         assert (engine.threads, engine.concurrent_calls) == expected, (threads, calls)
     shape = SHAPES[0]
@@ -99,13 +99,13 @@ def _skimage_lightness() -> list[torch.Tensor]:
 def test_int8_decoder_is_the_default_and_stays_close(model):
     """ONNX Runtime's default: INT8 decoder calibrated on synthetic images, cached; on real
     photographs it stays within a fraction of an ab unit of PyTorch FP32 on average."""
-    from vidcolor.engines.onnx_int8 import cached_int8_onnx
+    from vidcolor.backends.onnx_int8 import cached_int8_onnx
 
-    engine = engines.create_engine("onnxruntime", "cpu", model)
+    engine = backends.create_engine("onnxruntime", "cpu", model)
     assert engine.dtype == torch.int8 and engine.path == cached_int8_onnx(model)
     ops = {n.op_type for n in onnx.load(str(engine.path)).graph.node}
     assert {"QuantizeLinear", "DequantizeLinear", "Conv"} <= ops
-    torch_engine = engines.create_engine("torch", "cpu", model)
+    torch_engine = backends.create_engine("torch", "cpu", model)
     errors = torch.cat([(engine.infer(L) - torch_engine.infer(L)).abs().flatten()
                         for L in _skimage_lightness()])
     assert errors.mean().item() <= 0.5 and torch.quantile(errors, 0.99).item() <= 3.0, (
@@ -114,8 +114,8 @@ def test_int8_decoder_is_the_default_and_stays_close(model):
 
 
 def test_int8_is_for_onnxruntime_only(model):
-    with pytest.raises(engines.EngineUnavailableError, match="onnxruntime"):
-        engines.create_engine("torch", "cpu", model, precision="int8")
+    with pytest.raises(backends.EngineUnavailableError, match="onnxruntime"):
+        backends.create_engine("torch", "cpu", model, precision="int8")
 
 
 def test_onnx_export_is_dynamic_checked_and_cached(model):
@@ -160,11 +160,11 @@ def test_cache_folder_follows_env(model, tmp_path, monkeypatch):
 
 
 def test_torch_cpu_engine_contract(model):
-    engine = engines.create_engine("torch", "cpu", model)
+    engine = backends.create_engine("torch", "cpu", model)
     assert (engine.name, engine.device.type, engine.dtype) == ("torch", "cpu", torch.float32)
     ab = engine.infer(lightness(2, 64, 64))
     assert ab.shape == (2, 2, 64, 64) and ab.dtype == torch.float32
-    bf16 = engines.create_engine("torch", "cpu", model, precision="bf16")
+    bf16 = backends.create_engine("torch", "cpu", model, precision="bf16")
     assert bf16.dtype == torch.bfloat16
     assert bf16.infer(lightness(2, 64, 64)).dtype == torch.float32
 
@@ -192,30 +192,30 @@ def _packages(monkeypatch, *present):
 def test_auto_prefers_tensorrt_then_torch_cuda(monkeypatch):
     _fake_cuda(monkeypatch)
     _packages(monkeypatch, "tensorrt", "onnxruntime")
-    choice = engines.choose_engine()
+    choice = backends.choose_engine()
     assert (choice.name, choice.device.type) == ("tensorrt", "cuda")
     assert "Fake GPU" in choice.reason
     _packages(monkeypatch, "onnxruntime")
-    choice = engines.choose_engine()
+    choice = backends.choose_engine()
     assert (choice.name, choice.device.type) == ("torch", "cuda")
     assert "tensorrt not installed" in choice.reason
-    assert engines.choose_engine(device="cpu").name == "onnxruntime"
+    assert backends.choose_engine(device="cpu").name == "onnxruntime"
 
 
 def test_auto_without_gpu_prefers_onnxruntime_then_torch(monkeypatch):
     _no_cuda(monkeypatch)
     _packages(monkeypatch, "tensorrt", "onnxruntime")
-    choice = engines.choose_engine()
+    choice = backends.choose_engine()
     assert choice[:2] == ("onnxruntime", torch.device("cpu")) and "no CUDA GPU" in choice.reason
     _packages(monkeypatch)
-    assert engines.choose_engine()[:2] == ("torch", torch.device("cpu"))
-    assert engines.choose_engine("torch")[:2] == ("torch", torch.device("cpu"))
+    assert backends.choose_engine()[:2] == ("torch", torch.device("cpu"))
+    assert backends.choose_engine("torch")[:2] == ("torch", torch.device("cpu"))
 
 
 def test_create_engine_logs_and_keeps_reason(model, monkeypatch, caplog):
     _no_cuda(monkeypatch)
-    with caplog.at_level("INFO", logger="vidcolor.engines.select"):
-        engine = engines.create_engine(weights=model)
+    with caplog.at_level("INFO", logger="vidcolor.backends.select"):
+        engine = backends.create_engine(weights=model)
     assert engine.name == "onnxruntime" and "no CUDA GPU" in engine.reason
     assert "onnxruntime" in caplog.text and engine.reason in caplog.text
 
@@ -226,34 +226,34 @@ def test_create_engine_logs_and_keeps_reason(model, monkeypatch, caplog):
         ("tensorflow", "auto", ValueError, "unknown engine 'tensorflow'"),
         ("auto", "tpu", ValueError, "unknown device 'tpu'"),
         ("auto", "cuda:x", ValueError, "unknown device"),
-        ("tensorrt", "cpu", engines.EngineUnavailableError, "needs a CUDA GPU"),
-        ("onnxruntime", "cuda", engines.EngineUnavailableError, "CPU only"),
-        ("torch", "cuda:3", engines.EngineUnavailableError, "GPU"),
+        ("tensorrt", "cpu", backends.EngineUnavailableError, "needs a CUDA GPU"),
+        ("onnxruntime", "cuda", backends.EngineUnavailableError, "CPU only"),
+        ("torch", "cuda:3", backends.EngineUnavailableError, "GPU"),
     ],
 )
 def test_bad_names_give_one_line_errors(name, device, error, message, monkeypatch):
     _fake_cuda(monkeypatch)
     with pytest.raises(error, match=message) as info:
-        engines.choose_engine(name, device)
+        backends.choose_engine(name, device)
     assert "\n" not in str(info.value)
 
 
 def test_missing_tensorrt_package_is_explained(monkeypatch):
     _fake_cuda(monkeypatch)
     _packages(monkeypatch, "onnxruntime")
-    with pytest.raises(engines.EngineUnavailableError, match=r"pip install 'vidcolor\[tensorrt\]'"):
-        engines.choose_engine("tensorrt")
+    with pytest.raises(backends.EngineUnavailableError, match=r"pip install 'vidcolor\[tensorrt\]'"):
+        backends.choose_engine("tensorrt")
 
 
 def test_unknown_precision_is_a_clean_error(model):
     with pytest.raises(ValueError, match="unknown precision 'int4'"):
-        engines.create_engine("torch", "cpu", model, precision="int4")
+        backends.create_engine("torch", "cpu", model, precision="int4")
 
 
 @pytest.mark.skipif(not CUDA, reason="needs a CUDA GPU")
 @pytest.mark.parametrize("precision", ["fp32", "fp16", "bf16"])
 def test_torch_cuda_matches_cpu(model, reference, precision):
-    engine = engines.create_engine("torch", "cuda", model, precision=precision)
+    engine = backends.create_engine("torch", "cuda", model, precision=precision)
     tolerance = 0.5 if precision == "fp32" else 2.0
     for _ in range(2):  # second pass replays the captured CUDA graphs
         for shape, expected in reference.items():
@@ -264,10 +264,10 @@ def test_torch_cuda_matches_cpu(model, reference, precision):
 
 @pytest.mark.skipif(not TENSORRT, reason="needs a CUDA GPU and the tensorrt package")
 def test_tensorrt_fp16_matches_torch_fp32(model, reference):
-    engine = engines.create_engine("tensorrt", "cuda", model, precision="fp16")
+    engine = backends.create_engine("tensorrt", "cuda", model, precision="fp16")
     for shape, expected in reference.items():
         ab = engine.infer(lightness(*shape).cuda())
         assert ab.is_cuda and (ab.cpu() - expected).abs().max().item() <= 2.0, shape
-    rebuilt = engines.create_engine("tensorrt", "cuda", model, precision="fp16")  # from cache
+    rebuilt = backends.create_engine("tensorrt", "cuda", model, precision="fp16")  # from cache
     L = lightness(1, 64, 96).cuda()
     assert torch.equal(rebuilt.infer(L), engine.infer(L))

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
-from vidcolor.engines.cache import cache_dir, weights_hash
-from vidcolor.engines.onnx_export import INPUT_NAME, OPSET, cached_onnx
+from vidcolor.backends.cache import cache_dir, weights_hash
+from vidcolor.backends.onnx_export import INPUT_NAME, OPSET, cached_onnx
 
 FP32_PREFIXES = ("/encoder",)  # ONNX node-name scopes kept in FP32
 CALIBRATION_IMAGES = 32

@@ -15,7 +15,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from vidcolor.engines.base import check_input, default_threads
+from vidcolor.backends.base import check_input, default_threads
 
 MAX_GRAPHS = 8  # distinct input shapes kept captured; videos use one or two
 

@@ -11,7 +11,7 @@ PRECISIONS: dict[str, torch.dtype] = {
     "fp32": torch.float32,
     "fp16": torch.float16,
     "bf16": torch.bfloat16,
-    "int8": torch.int8,  # ONNX Runtime only: INT8 decoder, FP32 encoder (engines.onnx_int8)
+    "int8": torch.int8,  # ONNX Runtime only: INT8 decoder, FP32 encoder (backends.onnx_int8)
 }
 
 
@@ -68,7 +68,7 @@ def usable_cores() -> int:
 def default_threads() -> int:
     """All usable cores but one, which the decoder and encoder threads need.
 
-    Used for PyTorch on the CPU: its worker threads stall each other badly when every core
-    is busy (0.6 fps with two threads against 5.1 with one, measured under load here).
+    Used for PyTorch on the CPU: its worker threads wait for each other at every layer, so
+    when one of them must share its core with a pipeline thread, all of them wait.
     """
     return max(1, usable_cores() - 1)
