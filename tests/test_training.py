@@ -12,6 +12,7 @@ from skimage import data
 from training import bins, calibrate, degrade, export, metrics, train
 from training import data as tdata
 from training import evaluate as tevaluate
+from training import validate as tvalidate
 from vidcolor.color import rgb_to_lab
 from vidcolor.models import load_model, read_config
 
@@ -43,12 +44,33 @@ def write_cifar_batch(folder, count=5):
 
 
 def test_image_folder_is_recursive_and_yields_lab_pairs(photo_dir):
-    images = tdata.load_images([photo_dir], short=80)
+    images = tdata.load_images([photo_dir], short=80, holdout=False)
     assert len(images) == 3 and all(min(i.shape[:2]) == 80 for i in images)
     dataset = tdata.CropDataset(images, crop=64, degrade_p=0)
     lightness, ab = dataset[0]
     assert lightness.shape == (1, 64, 64) and ab.shape == (2, 64, 64)
     assert lightness.min() >= 0 and lightness.max() <= 100
+
+
+def test_training_leaves_the_calibration_split_out(photo_dir):
+    held = [p.name for p in sorted(photo_dir.rglob("*.jpg")) if tdata.in_calibration_split(p)]
+    assert held == ["coffee.jpg"]  # by the file name's hash: the same on every machine
+    assert len(tdata.load_images([photo_dir], short=80)) == 2
+    assert [p.name for p, _ in tvalidate.photos(photo_dir, calibration=True)] == held
+
+
+def test_archive_render_and_neutral_chroma():
+    rgb = np.zeros((8, 16, 3), np.uint8)
+    rgb[:, :8] = (200, 40, 40)  # red cloth
+    rgb[:, 8:] = (128, 128, 128)  # a gray wall
+    film = tvalidate.archive_gray_of(rgb)
+    assert (film[..., 0] == film[..., 1]).all() and (film[..., 1] == film[..., 2]).all()
+    assert film[0, 0, 0] < tvalidate.gray_of(rgb)[0, 0, 0] - 20  # red-blind: red goes dark
+    assert metrics.score_image(tvalidate.gray_of(rgb), rgb).neutral_pixels == 64
+    warm = rgb.copy()
+    warm[:, 8:] = (150, 125, 100)  # the wall painted warm
+    cast = metrics.summarize([metrics.score_image(warm, rgb)])["neutral_chroma"]
+    assert cast > 10 and metrics.summarize([metrics.score_image(rgb, rgb)])["neutral_chroma"] < 1
 
 
 def test_cifar10_batches_in_their_own_format(tmp_path):
@@ -153,8 +175,11 @@ def test_train_resume_export_evaluate_end_to_end(tmp_path, photo_dir):
 
     out_json, grid = tmp_path / "eval.json", tmp_path / "grid.png"
     tevaluate.main(["--weights", str(weights), "--data", str(photo_dir), "--size", "64",
-                    "--json", str(out_json), "--grid", str(grid), "--grid-count", "2"])
-    results = json.loads(out_json.read_text())["results"][str(photo_dir)]
+                    "--render", "eye", "archive", "--json", str(out_json), "--grid", str(grid),
+                    "--grid-count", "2"])
+    both = json.loads(out_json.read_text())["results"]
+    assert both[f"{photo_dir} [archive]"]["gray"]["images"] == 3
+    results = both[str(photo_dir)]
     assert results["gray"]["colourfulness_ratio"] < 0.01
     assert results["model"]["images"] == results["gray"]["images"] == 3
     assert cv2.imread(str(grid)).shape[0] > 100

@@ -81,8 +81,19 @@ def cifar10_images(root: str | Path) -> list[np.ndarray]:
     return images
 
 
-def load_images(sources: Iterable[str | Path], short: int, frames_per_clip: int = 8) -> list[np.ndarray]:
-    """Decode every image (and sampled video frames) under ``sources`` at short side ``short``."""
+CALIBRATION_SHARE = 12  # one photo in 12 is held out of training, to choose decode settings on
+
+
+def in_calibration_split(path: Path) -> bool:
+    """Whether a photo belongs to the calibration split: by a hash of its file name, so the
+    split is the same on every machine and for every run, whatever the folder order."""
+    return int(hashlib.sha1(path.name.encode()).hexdigest(), 16) % CALIBRATION_SHARE == 0
+
+
+def load_images(sources: Iterable[str | Path], short: int, frames_per_clip: int = 8,
+                holdout: bool = True) -> list[np.ndarray]:
+    """Decode every image (and sampled video frames) under ``sources`` at short side ``short``;
+    ``holdout`` leaves out the calibration split's photos."""
     out: list[np.ndarray] = []
     for source in sources:
         source = Path(source)
@@ -90,6 +101,8 @@ def load_images(sources: Iterable[str | Path], short: int, frames_per_clip: int 
             out.extend(fit_short_side(img, short) for img in cifar10_images(source))
             continue
         for path in find_files(source, IMAGE_SUFFIXES):
+            if holdout and in_calibration_split(path):
+                continue
             rgb = read_rgb(path)
             if rgb is not None and min(rgb.shape[:2]) >= 32:
                 out.append(fit_short_side(rgb, short))
@@ -99,16 +112,17 @@ def load_images(sources: Iterable[str | Path], short: int, frames_per_clip: int 
 
 
 def cached_images(sources: Sequence[str | Path], short: int, cache_dir: Path | None,
-                  frames_per_clip: int = 8) -> list[np.ndarray]:
-    """``load_images`` with an on-disk cache keyed by the sources and sizes."""
+                  frames_per_clip: int = 8, holdout: bool = True) -> list[np.ndarray]:
+    """``load_images`` with an on-disk cache keyed by the sources, sizes and split."""
     if cache_dir is None:
-        return load_images(sources, short, frames_per_clip)
-    key = hashlib.sha1(repr((sorted(map(str, sources)), short, frames_per_clip)).encode()).hexdigest()
+        return load_images(sources, short, frames_per_clip, holdout)
+    key = repr((sorted(map(str, sources)), short, frames_per_clip, holdout))
+    key = hashlib.sha1(key.encode()).hexdigest()
     path = Path(cache_dir) / f"images-{key[:12]}.npz"
     if path.exists():
         with np.load(path) as data:
             return [data[k] for k in sorted(data.files, key=lambda k: int(k[4:]))]
-    images = load_images(sources, short, frames_per_clip)
+    images = load_images(sources, short, frames_per_clip, holdout)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, *images)
     return images

@@ -23,9 +23,10 @@ from vidcolor.backends.base import precision_name
 from vidcolor.colorizer import Colorizer
 from vidcolor.models import load_model
 
-from .validate import gray_of, photos, score_folder
+from .validate import RENDERS, gray_of, photos, score_folder
 
-METRICS = ("psnr", "ssim", "auc", "colourfulness_ratio", "mean_ab_a", "mean_ab_b")
+METRICS = ("psnr", "ssim", "auc", "colourfulness_ratio", "neutral_chroma", "mean_ab_a",
+           "mean_ab_b")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -40,6 +41,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--precision", help="engine precision (e.g. int8 with onnxruntime)")
     p.add_argument("--limit", type=int, help="score at most this many photos per folder")
     p.add_argument("--no-ssim", action="store_true", help="skip SSIM (the slow metric)")
+    p.add_argument("--render", nargs="+", choices=tuple(RENDERS), default=["eye"],
+                   help="gray the photos as the eye sees them and/or as orthochromatic film "
+                        "did (archive: only AuC and colourfulness mean anything there)")
     p.add_argument("--json", help="write the results here")
     p.add_argument("--grid", help="write a gray | ours | truth grid image here (PNG/JPEG)")
     p.add_argument("--grid-count", type=int, default=12)
@@ -78,6 +82,10 @@ def results_table(results: dict[str, dict[str, dict[str, float]]]) -> Table:
     return table
 
 
+def _label(folder: str, render: str) -> str:
+    return folder if render == "eye" else f"{folder} [{render}]"
+
+
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     model = load_model(args.weights)
@@ -87,8 +95,9 @@ def main(argv: list[str] | None = None) -> dict:
         model.head.chroma_gain = args.gain
     colorizer = Colorizer(create_engine(args.engine, "cpu", model, precision=args.precision),
                           size=args.size)
-    results = {folder: score_folder(colorizer, folder, args.limit, with_ssim=not args.no_ssim)
-               for folder in args.data}
+    results = {_label(folder, render): score_folder(colorizer, folder, args.limit,
+                                                    with_ssim=not args.no_ssim, render=render)
+               for folder in args.data for render in args.render}
     Console(width=160).print(results_table(results))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,9 @@
 - AuC of the cumulative ab-error curve over thresholds 0..150 (Zhang et al.
   2016): the share of pixels whose ab error is within each threshold,
   averaged over the thresholds (1.0 = exact colour everywhere).
+- Neutral chroma: the mean chroma (sqrt(a² + b²)) the output puts on pixels whose
+  true colour is near gray; a colour cast on façades, metal, overcast skies and
+  snow shows here first (the gray output scores 0).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 from vidcolor.color import rgb_to_lab
 
 AUC_THRESHOLDS = np.arange(0, 151)
+NEUTRAL_CHROMA = 5.0  # ab units: a true colour this close to gray is a neutral (stone, metal, snow)
 
 
 def psnr(output: np.ndarray, target: np.ndarray) -> float:
@@ -56,11 +60,14 @@ class ImageScores:
     colourfulness_gt: float
     mean_ab: tuple[float, float]
     mean_ab_gt: tuple[float, float]
+    neutral_chroma_sum: float  # over the pixels whose true chroma is below NEUTRAL_CHROMA
+    neutral_pixels: int
 
 
 def score_image(output: np.ndarray, target: np.ndarray, with_ssim: bool = True) -> ImageScores:
     """All metrics for one uint8 RGB output against its ground truth."""
     ab_out, ab_gt = ab_of(output).reshape(-1, 2), ab_of(target).reshape(-1, 2)
+    neutral = np.hypot(*ab_gt.T) < NEUTRAL_CHROMA
     return ImageScores(
         psnr=psnr(output, target),
         ssim=ssim(output, target) if with_ssim else float("nan"),
@@ -69,6 +76,8 @@ def score_image(output: np.ndarray, target: np.ndarray, with_ssim: bool = True) 
         colourfulness_gt=colourfulness(target),
         mean_ab=tuple(float(v) for v in ab_out.mean(0)),
         mean_ab_gt=tuple(float(v) for v in ab_gt.mean(0)),
+        neutral_chroma_sum=float(np.hypot(*ab_out[neutral].T).sum()),
+        neutral_pixels=int(neutral.sum()),
     )
 
 
@@ -81,5 +90,7 @@ def summarize(scores: Iterable[ImageScores]) -> dict[str, float]:
     for key in ("mean_ab", "mean_ab_gt"):
         out[key + "_a"] = float(np.mean([r[key][0] for r in rows]))
         out[key + "_b"] = float(np.mean([r[key][1] for r in rows]))
+    pixels = sum(r["neutral_pixels"] for r in rows)
+    out["neutral_chroma"] = sum(r["neutral_chroma_sum"] for r in rows) / max(pixels, 1)
     out["images"] = len(rows)
     return out

@@ -13,7 +13,8 @@ from vidcolor.color import lab_to_rgb, rgb_to_lab
 from vidcolor.colorizer import Colorizer
 from vidcolor.io.images import IMAGE_SUFFIXES
 
-from .data import find_files, read_rgb
+from .data import find_files, in_calibration_split, read_rgb
+from .film import orthochromatic_lightness
 from .metrics import score_image, summarize
 
 
@@ -24,8 +25,24 @@ def gray_of(rgb: np.ndarray) -> np.ndarray:
     return np.clip(lab_to_rgb(lab, dim=-1) * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
-def photos(folder: str | Path, limit: int | None = None) -> Iterator[tuple[Path, np.ndarray]]:
+def archive_gray_of(rgb: np.ndarray) -> np.ndarray:
+    """The photo as orthochromatic film saw it (red-blind, blue-heavy), as a gray image: the
+    archive validation variant's input. Its luma is the film's, so only ab is scored."""
+    lab = np.zeros(rgb.shape, np.float32)
+    lab[..., 0] = orthochromatic_lightness(rgb)
+    return np.clip(lab_to_rgb(lab, dim=-1) * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+RENDERS = {"eye": gray_of, "archive": archive_gray_of}
+
+
+def photos(folder: str | Path, limit: int | None = None,
+           calibration: bool = False) -> Iterator[tuple[Path, np.ndarray]]:
+    """The photos of ``folder`` (every n-th when ``limit``); ``calibration``: only those of
+    the calibration split, which training leaves out."""
     paths = find_files(folder, IMAGE_SUFFIXES)
+    if calibration:
+        paths = [p for p in paths if in_calibration_split(p)]
     if limit:
         paths = paths[:: max(1, len(paths) // limit)][:limit]
     for path in paths:
@@ -35,12 +52,16 @@ def photos(folder: str | Path, limit: int | None = None) -> Iterator[tuple[Path,
 
 
 def score_folder(colorizer: Colorizer, folder: str | Path, limit: int | None = None,
-                 with_ssim: bool = True) -> dict[str, dict[str, float]]:
-    """Metrics of the colorizer and of the gray output on the same photos."""
+                 with_ssim: bool = True, render: str = "eye") -> dict[str, dict[str, float]]:
+    """Metrics of the colorizer and of the gray output on the same photos, grayed as the eye
+    sees them or, with ``render="archive"``, as orthochromatic film did (then only the ab
+    metrics mean anything: the luma is the film's, not the photo's)."""
+    to_gray = RENDERS[render]
     ours, gray = [], []
     for _, rgb in photos(folder, limit):
-        ours.append(score_image(colorizer.colorize_rgb(gray_of(rgb)), rgb, with_ssim))
-        gray.append(score_image(gray_of(rgb), rgb, with_ssim))
+        gray_input = to_gray(rgb)
+        ours.append(score_image(colorizer.colorize_rgb(gray_input), rgb, with_ssim))
+        gray.append(score_image(gray_input, rgb, with_ssim))
     return {"model": summarize(ours), "gray": summarize(gray)}
 
 
