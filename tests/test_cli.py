@@ -93,7 +93,57 @@ BAD_INPUTS = {  # case: (make the input, extra arguments, exit status, words of 
     "bitrate for a file": (_clip, ("--bitrate", "4M"), 2, "--bitrate"),
     "bad bitrate": (_clip, ("--bitrate", "fast"), 2, "fast"),
     "bad input option": (_clip, ("--input-option", "novalue"), 2, "KEY=VALUE"),
+    # live-only options on a file run would be ignored; those with defaults count as given
+    "preview for a file": (_clip, ("--preview",), 2, "--preview is for live runs"),
+    "serve for a file": (_clip, ("--serve", "127.0.0.1:8080"), 2, "--serve is for live"),
+    "segment for a file": (_clip, ("--segment", "10"), 2, "--segment is for live"),
+    "input format for a file": (_clip, ("--input-format", "mp4"), 2, "--input-format is"),
+    "video size for a file": (_clip, ("--video-size", "64x48"), 2, "--video-size is"),
+    "framerate for a file": (_clip, ("--framerate", "30"), 2, "--framerate is"),
+    "input option for a file": (_clip, ("--input-option", "a=b"), 2, "--input-option is"),
+    "default timeout for a file": (_clip, ("--timeout", "5"), 2, "--timeout is for live"),
+    "default give-up for a file": (_clip, ("--give-up-after", "60"), 2, "--give-up-after is"),
+    "no-reconnect for a file": (_clip, ("--no-reconnect",), 2, "--no-reconnect is"),
+    "two live options": (_clip, ("--preview", "--timeout", "9"), 2,
+                         "--preview, --timeout are for live runs"),
+    # --weights files that are not vidcolor models: named, and what is wrong with them
+    "weights: a PyTorch .pt": (lambda p, mk: _weights(p, mk, "pt"), ("--weights", "model.pt"),
+                               1, "model.pt: not a safetensors file"),
+    "weights: no config": (lambda p, mk: _weights(p, mk, "bare"),
+                           ("--weights", "bare.safetensors"), 1,
+                           "bare.safetensors: no vidcolor config in its metadata"),
+    "weights: unknown architecture": (lambda p, mk: _weights(p, mk, "arch"),
+                                      ("--weights", "arch.safetensors"), 1,
+                                      "arch.safetensors: unknown architecture 'resnet'"),
+    "weights: a config the architecture lacks": (
+        lambda p, mk: _weights(p, mk, "config"), ("--weights", "config.safetensors"), 1,
+        "config.safetensors: the config does not fit architecture 'plain_unet'"),
+    "weights: tensors of another shape": (
+        lambda p, mk: _weights(p, mk, "shape"), ("--weights", "shape.safetensors"), 1,
+        "shape.safetensors: its tensors do not match the plain_unet architecture"),
 }
+
+TINY = {"arch": "plain_unet", "num_bins": 16, "channels": [8, 8, 8, 8, 8]}
+
+
+def _weights(folder: Path, make_clip, kind: str) -> Path:
+    """A clip, and beside it a --weights file that is wrong in the way ``kind`` says."""
+    from safetensors.torch import save_file
+
+    from vidcolor.models import build_model, save_model
+
+    wide = {**TINY, "channels": [16, 8, 8, 8, 8]}
+    if kind == "pt":
+        torch.save(build_model(TINY).state_dict(), folder / "model.pt")
+    elif kind == "bare":
+        save_file({"w": torch.zeros(2)}, str(folder / "bare.safetensors"))
+    elif kind == "arch":
+        save_model(build_model(TINY), {**TINY, "arch": "resnet"}, folder / "arch.safetensors")
+    elif kind == "config":
+        save_model(build_model(TINY), {**TINY, "depth": 3}, folder / "config.safetensors")
+    else:
+        save_model(build_model(wide), TINY, folder / "shape.safetensors")
+    return _clip(folder, make_clip)
 
 
 def _text(path: Path) -> Path:
@@ -212,6 +262,45 @@ def test_hardware_decoding_without_a_gpu_is_a_clear_error(tmp_path, make_clip, t
     assert main([str(src), "--hwdec", "nosuch", *FAST]) == 1
     assert "not in this FFmpeg build" in capsys.readouterr().err
     assert leftovers(tmp_path, {"in.mp4"}) == []
+
+
+def test_help_gives_every_option_a_description_and_its_default():
+    from vidcolor.options import build_parser
+
+    options = [a for a in build_parser()._actions if a.option_strings and a.dest != "help"]
+    assert len(options) > 25
+    for action in options:
+        assert action.help and "default" in action.help, action.option_strings
+    result = run_cli("--help")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "a multiple of 32 (default: 256)" in text
+    assert "(default: 18 for files; live: 20 for recordings, 23 for restreams)" in text
+    assert "(default: by the output's container: libx264 where H.264 fits" in text
+
+
+def test_live_timeouts_keep_their_defaults(monkeypatch):
+    """--timeout and --give-up-after are None until given; live runs get 5 and 60, and each
+    output its container's codec."""
+    import vidcolor.live
+
+    seen = {}
+
+    def fake_run_live(source, **kwargs):
+        seen.update(timeout=source.read_timeout, give_up_after=kwargs["give_up_after"],
+                    codec=kwargs["output"].codec)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(vidcolor.live, "run_live", fake_run_live)
+    assert main(["udp://127.0.0.1:9"]) == 1
+    assert seen == {"timeout": 5.0, "give_up_after": 60.0, "codec": None}
+    assert main(["udp://127.0.0.1:9", "--timeout", "2", "--give-up-after", "7"]) == 1
+    assert seen == {"timeout": 2.0, "give_up_after": 7.0, "codec": None}
+
+
+def test_live_crf_is_checked_against_the_live_codec(capsys):
+    assert main(["udp://127.0.0.1:9", "-o", "rtmp://127.0.0.1/app/key", "--crf", "60"]) == 2
+    assert "outside libx264's scale, 0 to 51" in capsys.readouterr().err
 
 
 def test_help_is_fast_and_torch_free():

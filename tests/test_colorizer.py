@@ -1,13 +1,15 @@
 """The colorizer keeps the input's luma and only replaces chroma."""
 
+import cv2
 import numpy as np
 import pytest
 import torch
 from skimage import data
 
+import vidcolor.colorizer
 from vidcolor.backends.torch_engine import TorchEngine
-from vidcolor.color import rgb_to_lab, rgb_to_ycbcr
-from vidcolor.colorizer import Colorizer
+from vidcolor.color import lab_to_rgb, rgb_to_lab, rgb_to_ycbcr
+from vidcolor.colorizer import Colorizer, compose_rgb
 from vidcolor.models import build_model
 
 
@@ -45,7 +47,6 @@ def test_colour_input_is_treated_as_gray(colorizer):
     rgb = data.coffee()[::3, ::3]
     gray = rgb_to_lab(rgb.astype(np.float32) / 255, dim=-1)
     gray[..., 1:] = 0
-    from vidcolor.color import lab_to_rgb
     gray_rgb = np.clip(lab_to_rgb(gray, dim=-1) * 255 + 0.5, 0, 255).astype(np.uint8)
     diff = np.abs(colorizer.colorize_rgb(rgb).astype(int) - colorizer.colorize_rgb(gray_rgb))
     assert diff.mean() < 1.5
@@ -67,8 +68,32 @@ def test_chroma_planes_encode_the_predicted_colour(colorizer):
     ab = np.zeros((2, 64, 64), np.float32)
     ab[0], ab[1] = 40.0, 20.0  # a warm red-orange
     cb, cr = colorizer.chroma_planes(ab, lightness, (32, 32), "bt601", full_range=True)
-    from vidcolor.color import lab_to_rgb
     rgb = lab_to_rgb(np.array([60.0, 40.0, 20.0]).reshape(3, 1, 1))
     expected = rgb_to_ycbcr(rgb, "bt601", True)[:, 0, 0]
     assert abs(int(cb[5, 5]) - expected[1]) <= 1 and abs(int(cr[5, 5]) - expected[2]) <= 1
     assert cr[5, 5] > 140  # red-ish
+
+
+def test_bands_of_rows_leave_no_seams(monkeypatch):
+    """A still is composed a few rows at a time; the result is the whole-image one."""
+    rng = np.random.default_rng(0)
+    lightness = rng.uniform(0, 100, (53, 71)).astype(np.float32)
+    ab = rng.normal(0, 30, (2, 8, 12)).astype(np.float32)
+    ab_full = np.stack([cv2.resize(c, (71, 53), interpolation=cv2.INTER_LINEAR) for c in ab])
+    whole = lab_to_rgb(np.concatenate((lightness[None], ab_full))).transpose(1, 2, 0)
+    whole = np.clip(whole * 255 + 0.5, 0, 255).astype(np.uint8)
+    monkeypatch.setattr(vidcolor.colorizer, "BAND_PIXELS", 71 * 4)  # 4 rows, the last band 1
+    banded = compose_rgb(lightness, ab)
+    assert np.abs(banded.astype(int) - whole).max() <= 1
+    assert np.mean(banded != whole) < 0.001
+
+
+def test_16_bit_still_keeps_its_lightness_at_16_bits(colorizer):
+    ramp = np.linspace(10000, 50000, 2000).round().astype(np.uint16)
+    gray = np.tile(ramp, (40, 1))
+    out = colorizer.colorize_rgb(gray)
+    assert out.dtype == np.uint16 and out.shape == (40, 2000, 3)
+    l_in = rgb_to_lab(np.repeat(gray[..., None], 3, axis=2) / 65535.0, dim=-1)[..., 0]
+    l_out = rgb_to_lab(out / 65535.0, dim=-1)[..., 0]
+    assert np.abs(l_out - l_in).mean() < 1.0
+    assert len(np.unique(out[..., 1])) > 1000  # finer steps than 8 bits can hold

@@ -183,6 +183,22 @@ def test_output_pixel_format_follows_the_input_where_the_encoder_can():
     assert output_pix_fmt(av.Codec("libx264", "w"), "gray") == "yuv420p"
 
 
+@pytest.mark.parametrize(("codec", "pix_fmt", "size", "expected"), [
+    ("libx264", "yuv420p", (641, 361), "yuv444p"),  # H.264 cannot crop half a chroma sample
+    ("libx264", "yuv420p", (640, 361), "yuv444p"),
+    ("libx265", "yuvj420p", (641, 360), "yuv444p"),
+    ("libx264", "yuv422p", (640, 361), "yuv422p"),  # 4:2:2 is not subsampled vertically
+    ("libx264", "yuv422p", (641, 360), "yuv444p"),
+    ("libx264", "yuv420p", (640, 360), "yuv420p"),
+    ("ffv1", "yuv420p", (641, 361), "yuv420p"),  # FFV1 and VP9 hold odd 4:2:0 themselves
+    ("libvpx-vp9", "yuv420p", (641, 361), "yuv420p"),
+    ("libsvtav1", "yuv420p", (641, 361), "yuv420p"),
+    ("gif", "rgb8", (641, 361), "yuv444p"),  # built at full chroma, paletted by the writer
+])
+def test_output_pixel_format_holds_odd_sizes(codec, pix_fmt, size, expected):
+    assert output_pix_fmt(av.Codec(codec, "w"), pix_fmt, size) == expected
+
+
 def test_merge_planes_rejects_wrong_chroma_shape():
     luma = split_luma(av.VideoFrame(16, 8, "yuv420p"))
     with pytest.raises(ValueError, match="cb must be uint8"):

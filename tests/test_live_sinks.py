@@ -104,3 +104,15 @@ def test_restream_retries_until_the_receiver_listens(
             stop(receiver)
     assert "resumed" in caplog.text
     assert json.loads(line)["frames"] == 10
+
+
+def test_outputs_without_a_codec_get_their_containers(tmp_path):
+    from vidcolor.specs import OutputSpec
+
+    webm = open_sink(str(tmp_path / "cam.webm"), OutputSpec())
+    mp4 = open_sink(str(tmp_path / "cam.mp4"), OutputSpec())
+    assert webm.codec == "libvpx-vp9" and mp4.codec == "libx264"
+    stream = open_sink("udp://127.0.0.1:9", OutputSpec())
+    assert stream.codec == "libx264"
+    for sink in (webm, mp4, stream):
+        sink.close()

@@ -1,10 +1,13 @@
-"""Live runs against real helpers on loopback: an MPEG-TS/UDP feed pushed by a second process,
-the HTTP MJPEG preview read by urllib, restreams received by FFmpeg's own UDP/RTMP/RTSP
-listeners, segments, and SIGTERM through the ``vidcolor`` command line."""
+"""Live runs against real helpers on loopback: an MPEG-TS/UDP feed pushed by a second process
+(and by a plain ``ffmpeg`` command with x264's long GOP), the HTTP MJPEG preview read by urllib,
+restreams received by FFmpeg's own UDP/RTMP/RTSP listeners, segments, and SIGTERM through the
+``vidcolor`` command line."""
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,7 +24,7 @@ import pytest
 from servers.helpers import SERVERS, free_port, mjpeg_parts, push_cmd, start, stop, tiny_colorizer
 from servers.push import make
 
-from vidcolor.live import run_live
+from vidcolor.live import LiveError, SourceSpec, run_live
 from vidcolor.specs import TemporalSpec
 
 pytestmark = pytest.mark.timeout(60)
@@ -77,15 +80,40 @@ def _chroma_spread(frame: av.VideoFrame) -> float:
     return float(yuv[frame.height :].astype(np.float32).std())
 
 
-def test_udp_to_file_with_audio_and_http_preview(feed: str, colorizer, tmp_path: Path) -> None:
+def _served_url(capsys: pytest.CaptureFixture, timeout: float = 15.0) -> str:
+    """The preview URL from the one line a run prints on stderr when it serves."""
+    deadline, seen = time.monotonic() + timeout, ""
+    while time.monotonic() < deadline:
+        seen += capsys.readouterr().err
+        if match := re.search(r"^vidcolor: serving preview at (http://\S+/)$", seen, re.M):
+            return match.group(1)
+        time.sleep(0.05)
+    raise AssertionError(f"no preview URL on stderr: {seen!r}")
+
+
+def _css(page: str) -> dict[str, dict[str, str]]:
+    """The page's style sheet: selector -> {property: value}."""
+    sheet = re.search(r"<style>(.*?)</style>", page, re.S).group(1)
+    return {selector.strip(): dict(tuple(p.strip() for p in d.split(":", 1))
+                                   for d in body.split(";") if d.strip())
+            for selector, body in re.findall(r"([^{}]+)\{([^{}]*)\}", sheet)}
+
+
+def test_udp_to_file_with_audio_and_http_preview(feed: str, colorizer, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "live.mp4"
-    port = free_port()
     thread, result, halt = _background(
-        source=feed, outputs=[str(out)], serve=f"127.0.0.1:{port}", frames=45,
+        source=feed, outputs=[str(out)], serve="127.0.0.1:0", frames=45,
         colorizer=colorizer, status=False)
-    parts = mjpeg_parts(f"http://127.0.0.1:{port}/stream.mjpg", 3)
-    page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode()
+    url = _served_url(capsys)  # the port the system picked
+    assert re.fullmatch(r"http://127\.0\.0\.1:[1-9]\d*/", url)
+    parts = mjpeg_parts(f"{url}stream.mjpg", 3)
+    page = urllib.request.urlopen(url, timeout=5).read().decode()
     assert '<img src="/stream.mjpg"' in page
+    css = _css(page)  # the picture fills the window, up or down, keeping its aspect
+    assert css["html,body"]["margin"] == "0" and css["html,body"]["height"] == "100%"
+    assert css["img"]["width"] == css["img"]["height"] == "100%"
+    assert css["img"]["object-fit"] == "contain" and "max-width" not in css["img"]
     for headers, body in parts:
         assert headers["content-type"] == "image/jpeg"
         assert body[:2] == b"\xff\xd8" and body[-2:] == b"\xff\xd9"
@@ -168,7 +196,8 @@ def test_command_line_sigterm_finalizes(feed: str, tmp_path: Path) -> None:
     weights = tiny_weights(tmp_path / "tiny.safetensors")
     out, port = tmp_path / "cam.mp4", free_port()
     cmd = [sys.executable, "-m", "vidcolor.cli", feed, "-o", str(out), "--weights", str(weights),
-           "--engine", "torch", "--device", "cpu", "--size", "64", "--serve", str(port), "--json"]
+           "--engine", "torch", "--device", "cpu", "--size", "64", "--serve", str(port), "--json",
+           "-q"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         mjpeg_parts(f"http://127.0.0.1:{port}/stream.mjpg", 10, timeout=90)  # frames flow
@@ -180,8 +209,94 @@ def test_command_line_sigterm_finalizes(feed: str, tmp_path: Path) -> None:
             proc.communicate()
     assert proc.returncode == 0, stderr
     assert '"stopped_by": "signal"' in stdout
+    assert f"vidcolor: serving preview at http://127.0.0.1:{port}/" in stderr.splitlines()
     with av.open(str(out)) as container:
         assert sum(1 for _ in container.decode(video=0)) >= 10
+
+
+PUSH_SECONDS, PUSH_FPS = 6, 25  # 150 frames: under x264's default GOP, so one keyframe only
+
+
+@pytest.fixture(scope="module")
+def long_gop_push(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The plain push users send: ``ffmpeg -re -i clip -c:v libx264 -f mpegts URL`` (x264's
+    default 250-frame GOP; the clip's AAC becomes MPEG-TS's default MP2); the URL goes last."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        pytest.skip("no ffmpeg command on PATH")
+    clip = tmp_path_factory.mktemp("push") / "in.mkv"
+    make(str(clip), "320x240", PUSH_FPS, PUSH_SECONDS, audio=True)
+    return [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-i", str(clip),
+            "-c:v", "libx264", "-f", "mpegts"]
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("sender_first", [False, True], ids=["vidcolor-first", "sender-first"])
+def test_long_gop_push_is_colorized_from_its_first_keyframe(
+    long_gop_push: list[str], colorizer, tmp_path: Path, sender_first: bool,
+) -> None:
+    """Every frame sent is decoded (the clip's only keyframe is its first), the recording
+    starts with the push, and a run whose ``frames`` is never reached ends by the reconnect
+    policy soon after the sender stops."""
+    url = f"udp://127.0.0.1:{free_port(socket.SOCK_DGRAM)}"
+    out, sent = tmp_path / "push.mp4", PUSH_SECONDS * PUSH_FPS
+    pusher = subprocess.Popen([*long_gop_push, url]) if sender_first else None
+    thread, result, halt = _background(
+        source=SourceSpec(url, read_timeout=1.0), outputs=[str(out)], frames=10 * sent,
+        give_up_after=4.0, colorizer=colorizer, status=False)
+    try:
+        if pusher is None:
+            time.sleep(0.5)  # vidcolor listens
+            pusher = subprocess.Popen([*long_gop_push, url])
+        assert pusher.wait(30) == 0
+        thread.join(10)  # silence for read_timeout, then 4 s of reconnecting
+        assert not thread.is_alive(), "the run outlived the reconnect policy"
+    finally:
+        if pusher is not None and pusher.poll() is None:
+            pusher.kill()
+            pusher.wait()
+        halt.set()
+    with pytest.raises(LiveError, match="gave up") as gave_up:
+        _finish(thread, result, halt)
+    summary = gave_up.value.summary
+    assert summary.stopped_by == "gave up" and summary.frames_in >= 0.9 * sent
+    assert summary.frames_out + summary.dropped == summary.frames_in
+    assert summary.audio_packets > 0
+    with av.open(str(out)) as container:
+        assert len(container.streams.audio) == 1  # the push's MP2 (MPEG-TS's default), copied
+        times = [frame.time for frame in container.decode(video=0)]
+    assert len(times) == summary.frames_out
+    # the newest frame always reaches the sinks, so the recording ends with the push's last:
+    assert times[-1] - times[0] >= PUSH_SECONDS - 1.0  # it began within a second of the push
+
+
+@pytest.mark.skipif(not Path("/proc/net/udp").is_file(), reason="reads Linux's /proc/net/udp")
+def test_udp_source_keeps_its_port_while_it_waits_for_a_sender(colorizer) -> None:
+    """Each timed-out wait is followed at once by the next: no backoff pause in which a
+    sender's first datagrams, its first keyframe among them, would find the port closed."""
+    port = free_port(socket.SOCK_DGRAM)
+    thread, result, halt = _background(
+        source=SourceSpec(f"udp://127.0.0.1:{port}", open_timeout=0.3, read_timeout=0.3),
+        give_up_after=2.5, colorizer=colorizer, status=False)
+    ever_bound, closed_since, gaps = False, None, []
+    while thread.is_alive():
+        bound, now = _udp_port_bound(port), time.monotonic()
+        if ever_bound and not bound and closed_since is None:
+            closed_since = now
+        elif bound and closed_since is not None:
+            gaps.append(now - closed_since)
+            closed_since = None
+        ever_bound |= bound
+        time.sleep(0.005)
+    with pytest.raises(LiveError, match="gave up"):
+        _finish(thread, result, halt)
+    assert ever_bound and max(gaps, default=0.0) < 0.2, gaps
+
+
+def _udp_port_bound(port: int) -> bool:
+    with open("/proc/net/udp") as table:
+        next(table)
+        return any(line.split()[1].endswith(f":{port:04X}") for line in table)
 
 
 def _ffmpeg_for_srt() -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from fractions import Fraction
@@ -12,7 +10,6 @@ import av
 import numpy as np
 import pytest
 from test_pipeline_support import (  # noqa: F401  (fixtures)
-    cli_env,
     colorizer_fixture,
     leftovers,
     luma_planes,
@@ -185,35 +182,6 @@ def test_a_failing_concurrent_call_raises_and_leaves_nothing(tmp_path, make_clip
     assert leftovers(tmp_path, {"in.mp4"}) == []
 
 
-def test_memory_stays_bounded_in_flight(tmp_path, make_clip, colorizer, monkeypatch):
-    """However long the input, only a few batches of frames are alive at once."""
-    import vidcolor.pipeline as pipeline
-
-    alive, peak = 0, 0
-    lock = threading.Lock()
-    real_prepare = pipeline.FrameColor.prepare
-
-    def counting_prepare(self, frame):
-        nonlocal alive, peak
-        with lock:
-            alive += 1
-            peak = max(peak, alive)
-        return real_prepare(self, frame)
-
-    class CountingWriter(pipeline.VideoWriter):
-        def write_frame(self, frame):
-            nonlocal alive
-            with lock:
-                alive -= 1
-            super().write_frame(frame)
-
-    monkeypatch.setattr(pipeline.FrameColor, "prepare", counting_prepare)
-    monkeypatch.setattr(pipeline, "VideoWriter", CountingWriter)
-    src = make_clip(tmp_path / "in.mp4", frames=80, size=(64, 64), audio=True)
-    colorize_video(src, tmp_path / "out.mp4", colorizer=colorizer, batch=2)
-    assert peak <= 3 * (2 * 2 + 8) + 4  # two queues, a batch and a little slack
-
-
 def test_real_clip_with_sound(tmp_path, shared_videos, packet_digest, video_pts, colorizer):
     src = shared_videos / "propainter_clips__test-sample0.mp4"
     if not src.exists():
@@ -224,29 +192,6 @@ def test_real_clip_with_sound(tmp_path, shared_videos, packet_digest, video_pts,
     assert video_pts(dst) == video_pts(src)
     assert packet_digest(dst, "audio") == packet_digest(src, "audio")
     assert min(psnr(a, b) for a, b in zip(luma_planes(src), luma_planes(dst), strict=True)) >= 40
-
-
-def _peak_rss_mb(src, dst, weights) -> float:
-    """Peak RSS of a fresh process that colorizes ``src`` through the CLI's main()."""
-    code = (
-        "import resource, sys; from vidcolor.cli import main; "
-        "assert main(sys.argv[1:]) == 0; "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
-    )
-    args = [str(src), "-o", str(dst), "--weights", str(weights), "-q", "--engine", "torch",
-            "--size", "64"]
-    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                            env=cli_env(), timeout=240, check=True)
-    return float(result.stdout.split()[-1])
-
-
-def test_peak_rss_does_not_grow_with_length(tmp_path, make_clip, tiny_weights):
-    short = make_clip(tmp_path / "short.mp4", frames=30, size=(256, 144), audio=True)
-    long = make_clip(tmp_path / "long.mp4", frames=300, size=(256, 144), audio=True)
-    rss_short = _peak_rss_mb(short, tmp_path / "s.mp4", tiny_weights)
-    rss_long = _peak_rss_mb(long, tmp_path / "l.mp4", tiny_weights)
-    # keeping each extra frame's luma and output frame would add about 25 MB
-    assert rss_long - rss_short < 15, (rss_short, rss_long)
 
 
 def test_ctrl_c_waits_for_every_stage_then_keeps_a_partial(tmp_path, make_clip, colorizer,

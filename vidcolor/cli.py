@@ -20,14 +20,18 @@ from pathlib import Path
 from typing import Any
 
 from vidcolor.options import (
+    GIVE_UP_AFTER,
+    LIVE_TIMEOUT,
     PROG,
     UsageError,
     build_parser,
+    live_options_given,
     model_spec,
     output_spec,
     temporal_spec,
 )
 from vidcolor.signals import forget_interrupt, interrupt_on_stop_signals
+from vidcolor.specs import STREAM_CODEC
 
 
 def _live_module():
@@ -55,16 +59,24 @@ def _run_live(args: argparse.Namespace, live) -> int:
                          "use causal or off")
     if args.hwdec is not None:
         raise UsageError("--hwdec is for files; live sources decode in software")
+    _check_encoding(args)
+    timeout = LIVE_TIMEOUT if args.timeout is None else args.timeout
     source = live.SourceSpec(args.input, args.input_format, args.video_size, args.framerate,
-                             dict(args.input_option), open_timeout=args.timeout,
-                             read_timeout=args.timeout)
-    summary = live.run_live(
-        source, outputs=args.output, preview=args.preview, serve=args.serve,
-        segment_seconds=args.segment, overwrite=args.overwrite, model=model_spec(args),
-        temporal=temporal, output=output_spec(args), frames=args.frames,
-        duration=args.duration, reconnect=not args.no_reconnect,
-        give_up_after=args.give_up_after, status=False if args.quiet else None,
-    )
+                             dict(args.input_option), open_timeout=timeout,
+                             read_timeout=timeout)
+    try:
+        summary = live.run_live(
+            source, outputs=args.output, preview=args.preview, serve=args.serve,
+            segment_seconds=args.segment, overwrite=args.overwrite, model=model_spec(args),
+            temporal=temporal, output=output_spec(args), frames=args.frames,
+            duration=args.duration, reconnect=not args.no_reconnect,
+            give_up_after=GIVE_UP_AFTER if args.give_up_after is None else args.give_up_after,
+            status=False if args.quiet else None,
+        )
+    except live.LiveError as exc:  # the outputs were finalized: say how far the run got
+        if args.json:
+            print(json.dumps(dataclasses.asdict(exc.summary), indent=2, default=str))
+        raise
     if args.json:
         print(json.dumps(dataclasses.asdict(summary), indent=2, default=str))
     return 0
@@ -75,15 +87,32 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
-def _check_codec(name: str) -> None:
-    """An unknown encoder is a usage mistake (exit 2), found before any file is opened."""
-    from vidcolor.io.errors import OutputError
-    from vidcolor.io.writer import video_encoder
+def _check_encoding(args: argparse.Namespace, dst: Path | None = None) -> None:
+    """--codec names an encoder that ``dst``'s container can hold (live, ``dst`` None: an
+    encoder; restreams default to H.264) and --crf is on its scale: usage mistakes (exit 2),
+    found before the model loads or any file is opened."""
+    from vidcolor.io.writer import CodecChoiceError, check_crf, choose_encoder, video_encoder
 
     try:
-        video_encoder(name)
-    except OutputError as exc:
+        if dst is None:
+            encoder = video_encoder(args.codec or STREAM_CODEC)
+        else:
+            encoder = choose_encoder(dst, args.codec)
+        if args.crf is not None:
+            check_crf(encoder, args.crf)
+    except CodecChoiceError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _refuse_live_options(args: argparse.Namespace) -> None:
+    """Options a file run would silently ignore are usage mistakes (exit 2)."""
+    if args.bitrate is not None:
+        raise UsageError("--bitrate is for live outputs; files use --crf")
+    given = live_options_given(args)
+    if given:
+        verb = "is" if len(given) == 1 else "are"
+        raise UsageError(f"{', '.join(given)} {verb} for live runs (a URL or capture device "
+                         f"input, or a restream output); {args.input} is a file")
 
 
 class _Session:
@@ -130,19 +159,21 @@ class _Session:
         return {"input": str(src), "kind": "video", **stats.to_dict()}
 
     def _run_image(self, src: Path, dst: Path) -> dict[str, Any]:
-        from vidcolor.io.images import read_image, write_image
-        from vidcolor.stills import colorize_image
+        from vidcolor.io.images import check_format, read_pages, write_pages
+        from vidcolor.stills import colorize_page
 
         start = time.perf_counter()
-        gray = read_image(src)
-        write_image(dst, colorize_image(gray, colorizer=self.colorizer), src=src,
+        pages = read_pages(src)
+        check_format(dst, len(pages))  # before the model loads
+        write_pages(dst, [colorize_page(page, self.colorizer) for page in pages], src=src,
                     overwrite=self.args.overwrite)
-        return {"input": str(src), "output": str(dst), "kind": "image",
+        return {"input": str(src), "output": str(dst), "kind": "image", "pages": len(pages),
                 "seconds": round(time.perf_counter() - start, 3)}
 
 
 def _run_folder(session: _Session, src: Path, dst: Path) -> tuple[int, dict[str, Any]]:
     from vidcolor.folders import folder_jobs
+    from vidcolor.io.images import is_image
 
     if dst.exists() and not dst.is_dir():
         raise NotADirectoryError(f"output {dst} is not a folder")
@@ -152,6 +183,8 @@ def _run_folder(session: _Session, src: Path, dst: Path) -> tuple[int, dict[str,
     jobs = list(folder_jobs(src, dst))
     if not jobs:
         raise FileNotFoundError(f"no images or videos under {src}")
+    for out in {out.suffix.lower(): out for path, out in jobs if not is_image(path)}.values():
+        _check_encoding(session.args, out)  # one per container, before any file is written
     for path, out in jobs:
         label = str(path.relative_to(src.resolve()))
         try:
@@ -176,15 +209,16 @@ def _message(exc: BaseException) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     from vidcolor.folders import default_output
+    from vidcolor.io.images import is_image
 
-    _check_codec(args.codec)
     live = _live_module()
     if _is_live(args, live):
         return _run_live(args, live)
+    if args.codec is not None:
+        _check_encoding(args)  # the encoder exists and --crf is on its scale, whatever the input
     if len(args.output) > 1:
         raise UsageError("only live runs take several outputs")
-    if args.bitrate is not None:
-        raise UsageError("--bitrate is for live outputs; files use --crf")
+    _refuse_live_options(args)
     src = Path(args.input)
     if not src.exists():
         raise FileNotFoundError(f"input {src} does not exist")
@@ -196,6 +230,8 @@ def _run(args: argparse.Namespace) -> int:
         code, summary = _run_folder(session, src, dst)
         cut_short = any(f.get("input_ends_early") for f in summary["files"])
     else:
+        if not is_image(src):
+            _check_encoding(args, dst)
         summary = session.run_file(src, dst, src.name)
         code, cut_short = 0, bool(summary.get("input_ends_early"))
     code = code or int(cut_short)

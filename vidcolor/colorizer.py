@@ -14,7 +14,7 @@ When the engine runs on a CUDA GPU, the full-resolution plane work runs there to
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import cv2
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .backends.base import Engine
 
 MULTIPLE = 32  # the network downsamples five times
+BAND_PIXELS = 1 << 16  # a still's full-resolution float work goes this many pixels at a time
 
 
 def _round_to(value: float, multiple: int = MULTIPLE) -> int:
@@ -49,12 +50,55 @@ def model_input_size(height: int, width: int, short_side: int) -> tuple[int, int
     return _round_to(height * scale), _round_to(width * scale)
 
 
-def compose_rgb(lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
-    """Full-resolution L [H, W] + ab at any size [2, h, w] -> uint8 RGB [H, W, 3]."""
+def _bands(height: int, width: int) -> Iterator[slice]:
+    """Row ranges of about BAND_PIXELS pixels, top to bottom."""
+    step = max(1, BAND_PIXELS // width)
+    return (slice(top, min(top + step, height)) for top in range(0, height, step))
+
+
+def still_lightness(image: np.ndarray) -> np.ndarray:
+    """uint8 or uint16 gray [H, W] or RGB [H, W, 3+] -> CIE L* [H, W] float32.
+
+    A band of rows at a time: the float RGB and CIELAB of a whole 24-megapixel still would
+    take gigabytes.
+    """
+    scale = np.float32(np.iinfo(image.dtype).max)
+    lightness = np.empty(image.shape[:2], np.float32)
+    for rows in _bands(*lightness.shape):
+        band = image[rows].astype(np.float32) / scale
+        band = np.repeat(band[..., None], 3, axis=2) if band.ndim == 2 else band[..., :3]
+        lightness[rows] = rgb_to_lab(band, dim=-1)[..., 0]
+    return lightness
+
+
+def compose_rgb(lightness: np.ndarray, ab: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Full-resolution L [H, W] + ab at any size [2, h, w] -> RGB [H, W, 3]: uint8, or into
+    ``out`` (uint8 or uint16, a view of a larger array will do).
+
+    ab is stretched as ``cv2.resize`` (linear) would, but across the full width only, then to
+    each band of rows in turn, so full-resolution floats exist for one band at a time.
+    """
     h, w = lightness.shape
-    ab_full = np.stack([cv2.resize(c, (w, h), interpolation=cv2.INTER_LINEAR) for c in ab])
-    rgb = lab_to_rgb(np.concatenate((lightness[None], ab_full), 0)).transpose(1, 2, 0)
-    return np.clip(rgb * 255 + 0.5, 0, 255).astype(np.uint8)
+    if out is None:
+        out = np.empty((h, w, 3), np.uint8)
+    top = np.float32(np.iinfo(out.dtype).max)
+    wide = np.stack([cv2.resize(c, (w, c.shape[0]), interpolation=cv2.INTER_LINEAR) for c in ab])
+    for rows in _bands(h, w):
+        lab = np.concatenate((lightness[None, rows], _stretch_rows(wide, rows, h)))
+        out[rows] = np.clip(lab_to_rgb(lab).transpose(1, 2, 0) * top + 0.5, 0, top)
+    return out
+
+
+def _stretch_rows(small: np.ndarray, rows: slice, height: int) -> np.ndarray:
+    """Rows ``rows`` of [C, h, W] ``small`` stretched linearly to ``height`` rows, as
+    ``cv2.resize`` does (pixel centres aligned, edge rows repeated)."""
+    h = small.shape[1]
+    y = np.clip((np.arange(rows.start, rows.stop, dtype=np.float32) + 0.5) * (h / height) - 0.5,
+                0, h - 1)
+    below = y.astype(np.intp)  # floor: y >= 0
+    above = np.minimum(below + 1, h - 1)
+    weight = (y - below)[:, None]
+    return small[:, below] * (1 - weight) + small[:, above] * weight
 
 
 class Colorizer:
@@ -125,9 +169,10 @@ class Colorizer:
         small = cv2.resize(lightness, (mw, mh), interpolation=cv2.INTER_AREA)
         return self.infer(small[None, None])[0]
 
-    def colorize_rgb(self, image: np.ndarray) -> np.ndarray:
-        """uint8 RGB (or gray) still -> uint8 RGB; its own L* is kept, its chroma replaced."""
-        if image.ndim == 2:
-            image = np.repeat(image[..., None], 3, axis=2)
-        lightness = rgb_to_lab(image[..., :3].astype(np.float32) / 255, dim=-1)[..., 0]
-        return compose_rgb(lightness, self.predict_ab(lightness))
+    def colorize_rgb(self, image: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """uint8 or uint16 RGB (or gray) still -> RGB of the same type, or into ``out``; its
+        own L* is kept, its chroma replaced."""
+        lightness = still_lightness(image)
+        if out is None:
+            out = np.empty(image.shape[:2] + (3,), image.dtype)
+        return compose_rgb(lightness, self.predict_ab(lightness), out)

@@ -36,6 +36,14 @@ class Slot:
     predicted: np.ndarray | None = None
     ab: np.ndarray | None = None
 
+    @property
+    def nbytes(self) -> int:
+        """Host memory the frame's arrays hold now (device tensors aside): what the pipeline's
+        queues budget, so that they hold fewer large frames."""
+        arrays = {id(a): a for a in (self.luma.y, self.lightness, self.predicted, self.ab)
+                  if isinstance(a, np.ndarray)}
+        return sum(a.nbytes for a in arrays.values())
+
     def host_lightness(self) -> np.ndarray:
         """The network's input as a numpy array, for the temporal stage (CPU, OpenCV)."""
         return on_host(self.lightness)

@@ -12,9 +12,20 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from vidcolor.specs import TEMPORAL_MODES, ModelSpec, OutputSpec, TemporalSpec
+from vidcolor.specs import (
+    FILE_CRF,
+    TEMPORAL_MODES,
+    ModelSpec,
+    OutputSpec,
+    TemporalSpec,
+)
 
 PROG = "vidcolor"
+LIVE_TIMEOUT = 5.0  # seconds of silence before a live source counts as lost
+GIVE_UP_AFTER = 60.0  # seconds a live source may stay lost
+# Options only live runs use (their group in build_parser), by argparse dest.
+LIVE_ONLY = ("preview", "serve", "input_format", "video_size", "framerate", "segment",
+             "input_option", "timeout", "give_up_after", "no_reconnect")
 
 
 class UsageError(Exception):
@@ -88,51 +99,85 @@ def build_parser() -> argparse.ArgumentParser:
     add = parser.add_argument
     add("input", help="video file, image, folder, URL or capture device")
     add("-o", "--output", action="append", default=[],
-        help="output path (default: <name>_color beside the input); live runs may repeat it")
-    add("-y", "--overwrite", action="store_true", help="overwrite an existing output")
+        help="output file or folder (default: <name>_color<ext> beside the input, "
+             "<folder>_color for a folder); live runs may repeat it")
+    add("-y", "--overwrite", action="store_true",
+        help="overwrite an existing output (default: refuse; the input never is)")
 
     add = parser.add_argument_group("video encoding").add_argument
-    add("--codec", default="libx264", metavar="NAME", help="video encoder (default libx264)")
+    add("--codec", metavar="NAME",
+        help="video encoder: libx264, libx265, libvpx-vp9, libsvtav1, ffv1, h264_nvenc, ... "
+             "(default: by the output's container: libx264 where H.264 fits, VP9 for .webm, "
+             "GIF for .gif; libx264 for live outputs)")
     add("--crf", type=float, metavar="Q",
-        help="constant quality (default 18 for files; live: 20 for files, 23 for restreams)")
-    add("--bitrate", type=_bitrate, metavar="RATE", help="live outputs: bits per second (4M, 800k)")
-    add("--preset", metavar="NAME", help="encoder preset (e.g. veryfast, medium, p4)")
+        help="constant quality, lower is better; x264, x265 and NVENC take 0-51, VP9 and AV1 "
+             f"0-63 (default: {FILE_CRF} for files; live: 20 for recordings, 23 for "
+             "restreams)")
+    add("--bitrate", type=_bitrate, metavar="RATE",
+        help="live outputs: bits per second instead of a CRF, e.g. 4M or 800k (default: none)")
+    add("--preset", metavar="NAME",
+        help="encoder speed preset, e.g. veryfast or medium (x264, x265), p4 (NVENC) "
+             "(default: the encoder's own; live: veryfast for recordings, ultrafast for "
+             "restreams)")
     add("--hwdec", metavar="TYPE",
         help="files: decode on a hardware device, e.g. cuda (NVDEC); encode there with "
-             "--codec h264_nvenc or hevc_nvenc")
-    add("--frames", type=_positive(int), metavar="N", help="stop after N frames")
-    add("--duration", type=_positive(float), metavar="S", help="stop after S seconds")
+             "--codec h264_nvenc or hevc_nvenc (default: software)")
+    add("--frames", type=_positive(int), metavar="N", help="stop after N frames (default: all)")
+    add("--duration", type=_positive(float), metavar="S",
+        help="stop after S seconds (default: all)")
 
     add = parser.add_argument_group("model").add_argument
-    add("--weights", metavar="PATH", help="model file (.safetensors; default: shipped model)")
-    add("--engine", default="auto", choices=("auto", "tensorrt", "torch", "onnxruntime"))
-    add("--device", type=_device, default="auto", metavar="DEV", help="auto, cpu, cuda, cuda:N")
+    add("--weights", metavar="PATH",
+        help="model file, .safetensors (default: the shipped model, or $VIDCOLOR_WEIGHTS)")
+    add("--engine", default="auto", choices=("auto", "tensorrt", "torch", "onnxruntime"),
+        help="inference engine (default: auto, which logs its choice)")
+    add("--device", type=_device, default="auto", metavar="DEV",
+        help="auto, cpu, cuda or cuda:N (default: auto)")
     add("--precision", choices=("auto", "fp32", "fp16", "bf16", "int8"), default="auto",
-        help="auto: int8 decoder with onnxruntime, fp16 on CUDA, else fp32")
-    add("--size", type=_size, default=256, metavar="PX", help="model short side (default 256)")
-    add("--batch", type=_positive(int), default=4, metavar="N", help="frames per inference")
-    add("--temporal", default="causal", choices=TEMPORAL_MODES)
-    add("--temporal-strength", type=_unit, default=0.9, metavar="X", help="0..1 (default 0.9)")
+        help="auto: an int8 decoder with onnxruntime, fp16 on CUDA, else fp32 (default: auto)")
+    add("--size", type=_size, default=256, metavar="PX",
+        help="the short side the network sees, a multiple of 32 (default: 256)")
+    add("--batch", type=_positive(int), default=4, metavar="N",
+        help="frames per inference call (default: 4)")
+    add("--temporal", default="causal", choices=TEMPORAL_MODES,
+        help="colour stabilization between frames; bidirectional looks ahead, files only "
+             "(default: causal)")
+    add("--temporal-strength", type=_unit, default=0.9, metavar="X",
+        help="how firmly colours are held from frame to frame, 0..1 (default: 0.9)")
 
     add = parser.add_argument_group("reporting").add_argument
-    add("--json", action="store_true", help="print a JSON summary on stdout")
-    add("-q", "--quiet", action="store_true", help="no progress, no warnings")
+    add("--json", action="store_true", help="print a JSON summary on stdout (default: off)")
+    add("-q", "--quiet", action="store_true",
+        help="no progress bar, no warnings (default: both, on a terminal)")
 
-    add = parser.add_argument_group("live sources (URLs, /dev/videoN) and sinks").add_argument
-    add("--preview", action="store_true", help="show a preview window")
-    add("--serve", metavar="HOST:PORT", help="MJPEG preview over HTTP")
-    add("--input-format", metavar="FMT", help="FFmpeg input format (v4l2, avfoundation, ...)")
-    add("--video-size", metavar="WxH", help="capture size, e.g. 640x480")
-    add("--framerate", metavar="FPS", help="capture frame rate")
-    add("--segment", type=_positive(float), metavar="S", help="cut file outputs every S seconds")
+    add = parser.add_argument_group(
+        "live runs (URL or device input, or restream output; refused for files)").add_argument
+    add("--preview", action="store_true", help="show a preview window (default: off)")
+    add("--serve", metavar="HOST:PORT", help="MJPEG preview over HTTP (default: off)")
+    add("--input-format", metavar="FMT",
+        help="FFmpeg input format: v4l2, avfoundation, dshow, ... (default: by the source)")
+    add("--video-size", metavar="WxH", help="capture size, e.g. 640x480 (default: the device's)")
+    add("--framerate", metavar="FPS", help="capture frame rate (default: the device's)")
+    add("--segment", type=_positive(float), metavar="S",
+        help="cut file outputs every S seconds (default: one file)")
     add("--input-option", action="append", default=[], type=_key_value, metavar="KEY=VALUE",
-        help="FFmpeg option for the source, e.g. rtsp_transport=udp (repeatable)")
-    add("--timeout", type=_positive(float), default=5.0, metavar="S",
-        help="seconds of silence before the source counts as lost (default 5)")
-    add("--give-up-after", type=_positive(float), default=60.0, metavar="S",
-        help="stop when the source is lost this long (default 60)")
-    add("--no-reconnect", action="store_true", help="stop at the first loss of the source")
+        help="FFmpeg option for the source, e.g. rtsp_transport=udp; repeatable "
+             "(default: none)")
+    add("--timeout", type=_positive(float), metavar="S",
+        help="seconds of silence before the source counts as lost "
+             f"(default: {LIVE_TIMEOUT:g})")
+    add("--give-up-after", type=_positive(float), metavar="S",
+        help=f"stop when the source is lost this long (default: {GIVE_UP_AFTER:g})")
+    add("--no-reconnect", action="store_true",
+        help="stop at the first loss of the source (default: reconnect)")
     return parser
+
+
+def live_options_given(args: argparse.Namespace) -> list[str]:
+    """The live-only options on this command line, as typed. Their defaults are None, False
+    or [], never a value one can type, so a set one was given (--timeout 5 included)."""
+    return [f"--{dest.replace('_', '-')}" for dest in LIVE_ONLY
+            if getattr(args, dest) not in (None, False, [])]
 
 
 def model_spec(args: argparse.Namespace) -> ModelSpec:
@@ -146,4 +191,5 @@ def temporal_spec(args: argparse.Namespace) -> TemporalSpec:
 
 
 def output_spec(args: argparse.Namespace) -> OutputSpec:
+    """No --codec: each output's container chooses (H.264 for restreams)."""
     return OutputSpec(codec=args.codec, crf=args.crf, preset=args.preset, bitrate=args.bitrate)

@@ -8,8 +8,9 @@
     (audio/subtitle packets travel the same path, in order, untouched)
 
 Inference is the slowest stage, so everything else runs on the other threads. Each queue
-holds a few batches at most, and the stages keep only the frames a batch and the temporal
-window need, so memory does not grow with the length of the input. The calling thread only
+holds a few batches at most, and past its first batch no more than ``QUEUE_BYTES`` of frames
+(so few 4K frames), and the stages keep only the frames a batch and the temporal window
+need, so memory does not grow with the length of the input. The calling thread only
 supervises: it re-raises the first error of any stage, and on Ctrl-C stops every stage
 within a second and finalizes what was encoded as ``<stem>.partial<ext>``.
 
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
 import time
 from collections import deque
@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 
 STAGES = ("decode", "prepare", "infer", "temporal", "chroma", "encode")
 _POLL = 0.05  # seconds between checks of the stop flag while a queue is full or empty
+# Bytes of frames a queue holds past its first batch: four or five 4K frames, while at 480p
+# (default model size: 2.7 MB a frame at most) the count of items binds first.
+QUEUE_BYTES = 48 << 20
 
 
 class _End:
@@ -136,27 +139,48 @@ class _Stop(Exception):
 
 
 class _Channel:
-    """A bounded queue whose blocking calls give up as soon as ``stop`` is set."""
+    """A queue bounded by items and by bytes, whose blocking calls give up as soon as ``stop``
+    is set.
 
-    def __init__(self, size: int, stop: threading.Event) -> None:
-        self._queue: queue.Queue = queue.Queue(size)
+    A frame counts its bytes (:attr:`Slot.nbytes`), so a queue holds fewer 4K frames than
+    480p ones and memory stays bounded at any frame size. It always takes ``least`` items (a
+    batch), however large: stages hand frames over a batch at a time.
+    """
+
+    def __init__(self, most: int, least: int, budget: int, stop: threading.Event) -> None:
+        self.most, self.least, self.budget = most, least, budget
+        self._items: deque[tuple[Any, int]] = deque()
+        self._bytes = 0
+        self._changed = threading.Condition()
         self._stop = stop
 
+    def has_room(self, size: int) -> bool:
+        """Whether an item of ``size`` bytes may go in now."""
+        count = len(self._items)
+        return count < self.least or (count < self.most and self._bytes + size <= self.budget)
+
     def put(self, item: Any) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=_POLL)
-                return
-            except queue.Full:
-                pass
-        raise _Stop
+        size = item.nbytes if isinstance(item, Slot) else 0
+        with self._changed:
+            self._wait_until(lambda: self.has_room(size))
+            self._items.append((item, size))
+            self._bytes += size
+            self._changed.notify_all()
 
     def get(self) -> Any:
+        with self._changed:
+            self._wait_until(lambda: bool(self._items))
+            item, size = self._items.popleft()
+            self._bytes -= size
+            self._changed.notify_all()
+        return item
+
+    def _wait_until(self, ready: Callable[[], bool]) -> None:
+        """Wait, holding the lock, until ``ready()``; raise :class:`_Stop` once stopped."""
         while not self._stop.is_set():
-            try:
-                return self._queue.get(timeout=_POLL)
-            except queue.Empty:
-                pass
+            if ready():
+                return
+            self._changed.wait(_POLL)
         raise _Stop
 
 
@@ -329,7 +353,7 @@ class _Run:
         self.completed = False
         self.errors: list[BaseException] = []
         self.decoded, self.inferred, self.colored = (
-            _Channel(2 * batch + 8, self.stop) for _ in range(3))
+            _Channel(2 * batch + 8, batch, QUEUE_BYTES, self.stop) for _ in range(3))
 
     def _stage(self, body: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:

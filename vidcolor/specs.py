@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .temporal import TemporalStage
 
 TEMPORAL_MODES = ("off", "causal", "bidirectional")
+STREAM_CODEC = "libx264"  # what restreams get by default: FLV, MPEG-TS and RTSP all carry H.264
 FILE_CRF = 18  # files: visually lossless with x264/x265; live sinks keep their own defaults
 
 
@@ -81,10 +82,14 @@ class TemporalSpec:
 
 @dataclass(frozen=True)
 class OutputSpec:
-    """Video encoding. ``crf`` None: the sink's default (18 for files; live sinks pick their
-    own for recordings and restreams). ``bitrate`` (bits per second) is for live outputs."""
+    """Video encoding. ``codec``: an FFmpeg encoder name; None (the default): the output
+    container's natural one, libx264 where H.264 fits (and for restreams), VP9 for WebM, GIF
+    for .gif. A codec the container cannot hold, or a ``crf`` outside
+    the encoder's scale, raises ``vidcolor.io.OutputError``. ``crf`` None: the sink's default
+    (18 for files; live sinks pick their own for recordings and restreams); encoders without
+    a CRF scale (ffv1, gif) ignore it. ``bitrate`` (bits per second) is for live outputs."""
 
-    codec: str = "libx264"
+    codec: str | None = None
     crf: float | None = None
     preset: str | None = None
     bitrate: int | None = None

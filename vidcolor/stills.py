@@ -1,4 +1,5 @@
-"""Still images: one call from a path or an array to a colour image."""
+"""Still images: one call from a path or an array to a colour image, and the pages of a file
+colorized with their alpha and depth kept."""
 
 from __future__ import annotations
 
@@ -34,3 +35,14 @@ def colorize_image(
         raise ValueError(f"expected a uint8 HxW or HxWx3 image, got {image.dtype} {image.shape}")
     colorizer = colorizer or (model or ModelSpec()).build(calls=1)
     return colorizer.colorize_rgb(image)
+
+
+def colorize_page(page: np.ndarray, colorizer: Colorizer) -> np.ndarray:
+    """A page from :func:`vidcolor.io.images.read_pages` (gray, RGB or RGBA; uint8 or uint16)
+    -> RGB of its type, or RGBA with the page's own alpha, bit for bit."""
+    channels = 4 if page.ndim == 3 and page.shape[2] == 4 else 3
+    out = np.empty(page.shape[:2] + (channels,), page.dtype)
+    colorizer.colorize_rgb(page, out=out[..., :3])
+    if channels == 4:
+        out[..., 3] = page[..., 3]
+    return out

@@ -3,21 +3,64 @@
 A finished output appears at its final path in one atomic step (a hard link that refuses to
 replace, or ``os.replace`` when replacing was asked for); an interrupted or failed one never
 does. The temporary file keeps the destination's extension because FFmpeg and
-OpenCV choose the container or image format from it.
+OpenCV choose the container or image format from it, and names its owner (host and process
+id): a run killed outright (SIGKILL, a power cut) cannot remove it, so the next run to the
+same destination does, once it sees the owner is gone.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import secrets
+import socket
 from pathlib import Path
 
 from .errors import OutputError
 
+log = logging.getLogger(__name__)
+_HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:32] or "host"
+
 
 def temp_path(dst: Path) -> Path:
-    """A hidden, unique sibling of ``dst`` with the same extension."""
-    return dst.with_name(f".{dst.stem}.{secrets.token_hex(4)}.tmp{dst.suffix}")
+    """A hidden, unique sibling of ``dst`` with the same extension, naming its owner."""
+    return dst.with_name(f".{dst.stem}.{_HOST}.{os.getpid()}.{secrets.token_hex(4)}.tmp{dst.suffix}")
+
+
+def remove_leftovers(dst: Path) -> list[Path]:
+    """Remove the temporaries of ``dst`` whose owner, a process of this host, is gone.
+
+    Only names :func:`temp_path` makes for ``dst`` qualify; a temporary of another host is
+    kept, as its owner cannot be checked from here. Returns the files removed.
+    """
+    pattern = re.compile(rf"\.{re.escape(dst.stem)}\.{re.escape(_HOST)}\.([1-9][0-9]*)"
+                         rf"\.[0-9a-f]{{8}}\.tmp{re.escape(dst.suffix)}")
+    removed = []
+    with os.scandir(dst.parent) as entries:
+        for entry in entries:
+            match = pattern.fullmatch(entry.name)
+            if match and entry.is_file(follow_symlinks=False) and _gone(int(match[1])):
+                try:
+                    os.unlink(entry.path)
+                except OSError:  # removed by another run meanwhile, or not ours to remove
+                    continue
+                log.info("removed %s, left by a run that was killed", entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
+def _gone(pid: int) -> bool:
+    """True when no process ``pid`` runs on this host (a zombie still counts as running)."""
+    if os.name == "nt":  # os.kill would terminate it there, not probe it
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError):  # another user's process, or no valid process id
+        pass
+    return False
 
 
 def partial_path(dst: str | os.PathLike[str]) -> Path:
@@ -32,7 +75,8 @@ def check_destination(
     *,
     overwrite: bool = False,
 ) -> Path:
-    """Resolve ``dst`` and refuse it when it is the input, exists, or cannot be written."""
+    """Resolve ``dst`` and refuse it when it is the input, exists, or cannot be written; then
+    remove the temporaries that killed runs left beside it (:func:`remove_leftovers`)."""
     dst = Path(dst).expanduser().resolve()
     if src is not None and _same_file(Path(src), dst):
         raise OutputError(f"refusing to overwrite the input {src}")
@@ -44,6 +88,7 @@ def check_destination(
         raise OutputError(f"output folder {dst.parent} does not exist")
     if not os.access(dst.parent, os.W_OK):
         raise OutputError(f"output folder {dst.parent} is not writable")
+    remove_leftovers(dst)
     return dst
 
 

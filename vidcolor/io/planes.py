@@ -13,6 +13,7 @@ Gray inputs are full range unless tagged otherwise (as swscale treats them).
 
 from __future__ import annotations
 
+import mmap
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -33,7 +34,7 @@ _HIGH_BIT_PLANAR = re.compile(r"^(gray|yuva?4[0-4][0-4]p)(9|10|12|14|16)(le|be)$
 class LumaFrame:
     """One frame's 8-bit luma plus what is needed to rebuild and encode it."""
 
-    y: np.ndarray  # uint8 [H, W], C-contiguous, no stride padding, owns its memory
+    y: np.ndarray  # uint8 [H, W], C-contiguous, no stride padding, not in the frame's buffer
     matrix: str  # "bt601" | "bt709" | "bt2020": how Y'CbCr relates to R'G'B'
     full_range: bool  # True: 0..255 codes; False: 16..235 luma
     pts: int | None
@@ -63,17 +64,15 @@ def split_luma(frame: av.VideoFrame) -> LumaFrame:
             format="yuv444p", dst_colorspace=colorspace, dst_color_range=color_range
         )
         fmt = frame.format
-    y = _plane_array(frame.planes[0], fmt, frame.width, frame.height)
-    if y.dtype != np.uint8:
-        shift = fmt.components[0].bits - 8
-        y = np.minimum((y.astype(np.uint32) + (1 << (shift - 1))) >> shift, 255).astype(np.uint8)
+    y = _luma_8bit(_plane_array(frame.planes[0], fmt, frame.width, frame.height),
+                   fmt.components[0].bits)
     full_range = (
         color_range == _JPEG
         or fmt.name.startswith("yuvj")
         or (fmt.name.startswith("gray") and color_range != _MPEG)
     )
     return LumaFrame(
-        y=np.ascontiguousarray(y),
+        y=y,
         matrix=_matrix(colorspace, frame.height),
         full_range=full_range,
         pts=frame.pts,
@@ -127,11 +126,40 @@ def _needs_swscale(fmt: av.VideoFormat) -> bool:
 
 
 def _plane_array(plane: av.video.plane.VideoPlane, fmt: av.VideoFormat, w: int, h: int):
+    """A view of the plane's pixels, inside the frame's buffer."""
     dtype = np.dtype(np.uint8)
     if fmt.components[0].bits > 8:
         dtype = np.dtype(">u2" if fmt.is_big_endian else "<u2")
     rows = np.frombuffer(memoryview(plane), dtype).reshape(-1, plane.line_size // dtype.itemsize)
-    return rows[:h, :w].copy()
+    return rows[:h, :w]
+
+
+def _luma_8bit(pixels: np.ndarray, bits: int) -> np.ndarray:
+    """The plane's copy as 8-bit codes (rounded right shift of deeper ones), in its own memory.
+
+    Deeper codes are rounded as ``min((code + half) >> shift, 255)`` with one 16-bit
+    temporary: clamping first keeps the sum within 16 bits, and the same result follows.
+    """
+    y = _own_mapping(pixels.shape)
+    if bits == 8:
+        y[...] = pixels
+        return y
+    shift = bits - 8
+    half = 1 << (shift - 1)
+    codes = np.minimum(pixels, (256 << shift) - half - 1)
+    codes += half
+    np.right_shift(codes, shift, out=y, casting="unsafe")
+    return y
+
+
+def _own_mapping(shape: tuple[int, int]) -> np.ndarray:
+    """An uint8 array in a memory mapping of its own, returned to the system once freed.
+
+    A frame's plane lives on while the pipeline's other threads work on the frame; glibc
+    serves arrays this large from the allocating thread's heap once it has freed a few, and
+    keeps them there when they are freed, where the encoder's allocations cannot reuse them.
+    """
+    return np.frombuffer(mmap.mmap(-1, shape[0] * shape[1]), np.uint8).reshape(shape)
 
 
 def _matrix(colorspace: int, height: int) -> str:

@@ -52,6 +52,8 @@ class VideoInfo:
     colorspace: int
     metadata: dict[str, str]  # container tags (title, creation_time, ...)
     video_metadata: dict[str, str]  # video stream tags (language, handler_name, ...)
+    # FFmpeg's AVFieldOrder: 0 unknown, 1 progressive, 2..5 interlaced (tt, bb, tb, bt)
+    field_order: int = 0
 
 
 class VideoReader:
@@ -294,4 +296,5 @@ def _describe(stream: av.VideoStream, first: av.VideoFrame, container) -> VideoI
         colorspace=luma.colorspace,
         metadata=dict(container.metadata),
         video_metadata=dict(stream.metadata),
+        field_order=stream.codec_context.field_order,  # the decoder's, once a frame is out
     )

@@ -5,8 +5,10 @@ and renamed into place by :meth:`VideoWriter.close`; :meth:`VideoWriter.abort` d
 :meth:`VideoWriter.finalize_partial` turns what was written so far into a playable file.
 Frames made without an input file (a live feed) are described by :func:`bare_info`.
 
-Encoder options are spelled here only: :func:`encoder_options` for live outputs builds on the
-same rate control as the file pipeline.
+Which encoder a file gets is decided here too (:func:`choose_encoder`): the one named, if the
+container can hold it, else the container's natural one (libx264 wherever H.264 fits, VP9 for
+WebM, GIF for .gif). Encoder options are spelled here only: :func:`encoder_options` for live
+outputs builds on the same rate control as the file pipeline.
 """
 
 from __future__ import annotations
@@ -16,25 +18,47 @@ import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from fractions import Fraction
+from functools import cache
 from pathlib import Path
 
 import av
+from av.codec.context import CodecOption, Flags, OptionType
 
 from .atomic import check_destination, commit, discard, partial_path, temp_path
 from .errors import OutputError, reason
 from .passthrough import Carried, carry, fresh_tags
-from .planes import OUTPUT_FORMATS
 from .reader import VideoInfo
 
 log = logging.getLogger(__name__)
+
+# Where a container refuses H.264: the open codecs web containers are made for, best first.
+_OPEN_CODECS = ("libvpx-vp9", "libsvtav1", "libaom-av1")
+# Bitstreams that crop in whole chroma samples, so 4:2:0 / 4:2:2 cannot have odd sides.
+_WHOLE_CHROMA = frozenset({"h264", "hevc"})
+# Tops of CRF scales that FFmpeg declares unbounded (the others come from the option itself).
+_CRF_TOPS = {"libx264": 51, "libx265": 51}
+# Speed where an encoder's own default is impractical: libvpx-vp9 encodes 360p at ~1.5 fps.
+_FILE_SPEED = {"libvpx-vp9": {"row-mt": "1", "cpu-used": "4"}}
+# FFmpeg's AVFieldOrder (tt, bb, tb, bt) -> the field shown first, as ``setfield`` marks it.
+_FIRST_FIELD = {2: "tff", 3: "bff", 4: "bff", 5: "tff"}
+
+
+class CodecChoiceError(OutputError):
+    """The codec, or its quality setting, cannot serve this output: a usage mistake for the
+    command, found before anything is written."""
 
 
 class VideoWriter:
     """One output file: ``write(item)`` for frames and packets, then ``close()``.
 
-    ``pix_fmt`` is the frame layout the encoder takes (``yuv420p`` unless the input is 4:4:4
-    or 4:2:2 and the encoder can keep it); build frames for it with ``planes.merge_planes``.
-    Other frames are converted with swscale. Not thread-safe: use it from one thread.
+    ``pix_fmt`` is the frame layout to build frames in with ``planes.merge_planes``:
+    ``yuv420p`` unless the input is 4:4:4 or 4:2:2 and the encoder can keep it, or its odd
+    size needs 4:4:4 (see :func:`output_pix_fmt`). Other frames are converted with swscale,
+    and all are converted for encoders that take none of those layouts (GIF: a palette per
+    frame). ``codec`` None: the container's natural encoder (:func:`choose_encoder`). ``crf``
+    is checked against the encoder's scale and ignored by encoders without one. Interlaced
+    input (``info.field_order``) is encoded and tagged interlaced, same field first. Not
+    thread-safe: use it from one thread.
     """
 
     def __init__(
@@ -43,7 +67,7 @@ class VideoWriter:
         info: VideoInfo,
         copy_streams: Iterable[av.stream.Stream] = (),
         *,
-        codec: str = "libx264",
+        codec: str | None = "libx264",
         crf: float | None = 18,
         preset: str | None = None,
         options: dict[str, str] | None = None,
@@ -53,17 +77,17 @@ class VideoWriter:
     ) -> None:
         self.dst = check_destination(dst, src, overwrite=overwrite)
         self._overwrite = overwrite
-        encoder = video_encoder(codec)
-        self.pix_fmt = output_pix_fmt(encoder, info.pix_fmt)
+        encoder = choose_encoder(self.dst, codec)
+        if crf is not None and _quality_option(encoder.name) is not None:
+            check_crf(encoder, crf)
+        self.pix_fmt = _layout(encoder, info, self.dst.name)
         self.frames = 0
         self._durations: dict[int, int] = {}  # pts -> duration of frames inside the encoder
         self._tmp = temp_path(self.dst)
         self._done = False
+        self._output = _open_output(self._tmp, self.dst.name)
         try:
-            self._output = av.open(str(self._tmp), "w")
-        except (ValueError, av.FFmpegError) as err:
-            raise OutputError(f"cannot write {self.dst.name}: {reason(err)}") from None
-        try:
+            self._feed = _EncoderFeed(encoder, info, self.pix_fmt)
             self._video = self._add_video(encoder, info, crf, preset, options or {}, gop)
             self._routes: dict[int, Carried] = {}
             for template in copy_streams:
@@ -92,7 +116,7 @@ class VideoWriter:
         if frame.duration and frame.time_base == self._video.codec_context.time_base:
             self._durations[frame.pts] = frame.duration
         with self._failures():
-            self._mux_video(self._video.encode(frame))
+            self._encode(self._feed(frame))
         self.frames += 1
 
     def write_packet(self, packet: av.Packet) -> None:
@@ -155,6 +179,7 @@ class VideoWriter:
         if self._done:
             raise OutputError(f"{self.dst.name} is already closed")
         with self._failures():
+            self._encode(self._feed(None))
             self._mux_video(self._video.encode(None))
             for route in self._routes.values():
                 route.flush()
@@ -164,6 +189,10 @@ class VideoWriter:
             return commit(self._tmp, dst, replace=self._overwrite or dst != self.dst)
         finally:
             discard(self._tmp)
+
+    def _encode(self, frames: list[av.VideoFrame]) -> None:
+        for frame in frames:
+            self._mux_video(self._video.encode(frame))
 
     def _mux_video(self, packets: list[av.Packet]) -> None:
         """Mux encoded packets with their frames' durations, which encoders like libx264
@@ -188,7 +217,8 @@ class VideoWriter:
             stream = output.add_stream(encoder.name, rate=info.average_rate or 25)
         except ValueError as err:
             raise OutputError(f"{reason(err)} (output {self.dst.name})") from None
-        stream.width, stream.height, stream.pix_fmt = info.width, info.height, self.pix_fmt
+        stream.width, stream.height = info.width, info.height
+        stream.pix_fmt = self._feed.pix_fmt
         ctx = stream.codec_context
         ctx.time_base = stream.time_base = info.time_base
         if gop:
@@ -197,10 +227,14 @@ class VideoWriter:
             ctx.sample_aspect_ratio = info.sample_aspect_ratio
         ctx.color_range, ctx.colorspace = info.color_range, info.colorspace
         ctx.color_primaries, ctx.color_trc = info.color_primaries, info.color_trc
+        ctx.field_order = info.field_order
+        if info.field_order in _FIRST_FIELD:  # code it interlaced, as libx264 needs to say so
+            ctx.flags |= Flags.interlaced_dct | Flags.interlaced_me
         if info.display_matrix:
             stream.set_display_matrix(info.display_matrix)
         stream.metadata.update(fresh_tags(info.video_metadata))
-        ctx.options = {**_rate_control(ctx, crf, preset), **options}
+        ctx.options = {**_FILE_SPEED.get(encoder.name, {}),
+                       **_rate_control(encoder, crf, preset), **options}
         try:
             ctx.open()  # now, so an unusable encoder fails before any file exists
         except av.FFmpegError as err:
@@ -213,29 +247,196 @@ class VideoWriter:
         return stream
 
 
-def output_pix_fmt(encoder: av.Codec, input_pix_fmt: str) -> str:
-    """yuv420p, or the input's 4:4:4 / 4:2:2 layout when ``encoder`` can keep it."""
+class _EncoderFeed:
+    """Frames as the encoder takes them, from frames built in the writer's layout: converted
+    to its pixel format (for palette encoders such as GIF, a palette made for each frame) and
+    marked with the input's field order, which libx264 codes from each frame's flags and
+    PyAV cannot set on a frame. Both go through an FFmpeg filter graph, built only when
+    needed; ``feed(None)`` flushes it."""
+
+    def __init__(self, encoder: av.Codec, info: VideoInfo, layout: str) -> None:
+        self.pix_fmt = _encoder_pix_fmt(encoder, layout)
+        palette = self.pix_fmt == "pal8"
+        # swscale first: it honours each frame's colour matrix and range; a graph does not
+        self._convert = None if self.pix_fmt == layout else "rgb24" if palette else self.pix_fmt
+        field = None if palette else _FIRST_FIELD.get(info.field_order)
+        self._graph = None
+        if field or palette:
+            self._graph = _filter_graph(info, self._convert or layout, field, palette)
+
+    def __call__(self, frame: av.VideoFrame | None) -> list[av.VideoFrame]:
+        if frame is not None and self._convert:
+            frame = _conform(frame, self._convert)
+        if self._graph is None:
+            return [] if frame is None else [frame]
+        self._graph.push(frame)
+        frames = []
+        with suppress(av.BlockingIOError, av.EOFError):
+            while True:
+                frames.append(self._graph.pull())
+        return frames
+
+
+def _filter_graph(info: VideoInfo, pix_fmt: str, field: str | None,
+                  palette: bool) -> av.filter.Graph:
+    """buffer -> [setfield] -> [split -> palettegen (one per frame) -> paletteuse] -> sink."""
+    graph = av.filter.Graph()
+    last = graph.add_buffer(width=info.width, height=info.height, format=pix_fmt,
+                            time_base=info.time_base)
+    if field:
+        marked = graph.add("setfield", field)
+        last.link_to(marked)
+        last = marked
+    if palette:
+        split = graph.add("split")
+        make = graph.add("palettegen", "stats_mode=single")
+        use = graph.add("paletteuse", "new=1")
+        last.link_to(split)
+        split.link_to(make, 0, 0)
+        split.link_to(use, 1, 0)
+        make.link_to(use, 0, 1)
+        last = use
+    last.link_to(graph.add("buffersink"))
+    graph.configure()
+    return graph
+
+
+def _layout(encoder: av.Codec, info: VideoInfo, name: str) -> str:
+    """:func:`output_pix_fmt` for ``info``, saying so when an odd size costs a layout."""
+    layout = output_pix_fmt(encoder, info.pix_fmt, (info.width, info.height))
+    usual = output_pix_fmt(encoder, info.pix_fmt)
+    if layout != usual:
+        log.warning("%s: %dx%d has an odd side, which %s cannot hold in %s; writing %s "
+                    "(same luma, finer chroma; some players cannot play it)",
+                    name, info.width, info.height, encoder.name, usual, layout)
+    return layout
+
+
+def output_pix_fmt(encoder: av.Codec, input_pix_fmt: str,
+                   size: tuple[int, int] | None = None) -> str:
+    """The layout (one of ``planes.OUTPUT_FORMATS``) to build frames in for ``encoder``.
+
+    yuv420p, or the input's 4:4:4 / 4:2:2 layout when ``encoder`` can keep it. With a
+    ``size`` (width, height) whose odd side that layout cannot hold in an H.264/HEVC
+    bitstream, yuv444p where the encoder takes it: the luma stays the input's, only the chroma
+    is finer. yuv444p too for encoders that take none of these layouts (GIF, PNG); the writer
+    converts for them.
+    """
     supported = {f.name for f in encoder.video_formats or ()} or {"yuv420p"}
+    usable = [f for f in (_input_layout(input_pix_fmt), "yuv420p") if f in supported]
+    if not usable:
+        return "yuv444p"
+    layout = usable[0]
+    if (size is not None and not _fits(layout, *size)
+            and encoder.canonical_name in _WHOLE_CHROMA and "yuv444p" in supported):
+        return "yuv444p"
+    return layout
+
+
+def _encoder_pix_fmt(encoder: av.Codec, layout: str) -> str:
+    """What ``encoder`` is given for frames built in ``layout``: the layout itself where it
+    takes it, else a palette (pal8, for GIF) or its first format."""
+    supported = [f.name for f in encoder.video_formats or ()]
+    if not supported or layout in supported:
+        return layout
+    return "pal8" if "pal8" in supported else supported[0]
+
+
+def _input_layout(input_pix_fmt: str) -> str:
+    """yuv444p / yuv422p for inputs with that chroma, else yuv420p."""
     src = av.VideoFormat(input_pix_fmt, 64, 64)
-    keep = "yuv420p"
-    if not (src.is_rgb or src.has_palette) and len(src.components) >= 3:
-        keep = {(64, 64): "yuv444p", (32, 64): "yuv422p"}.get(
-            (src.chroma_width(), src.chroma_height()), "yuv420p"
-        )
-    for pix_fmt in (keep, "yuv420p"):
-        if pix_fmt in supported:
-            return pix_fmt
-    raise OutputError(f"{encoder.name} cannot encode any of {', '.join(OUTPUT_FORMATS)}")
+    if src.is_rgb or src.has_palette or len(src.components) < 3:
+        return "yuv420p"
+    return {(64, 64): "yuv444p", (32, 64): "yuv422p"}.get(
+        (src.chroma_width(), src.chroma_height()), "yuv420p"
+    )
+
+
+def _fits(layout: str, width: int, height: int) -> bool:
+    """Whether whole chroma samples of ``layout`` tile a ``width`` x ``height`` frame."""
+    sub = av.VideoFormat(layout, 64, 64)
+    return width % (64 // sub.chroma_width()) == 0 and height % (64 // sub.chroma_height()) == 0
+
+
+def choose_encoder(dst: str | os.PathLike[str], codec: str | None = None) -> av.Codec:
+    """The video encoder for ``dst``, whose extension names the container; opens no file.
+
+    ``codec`` when the container can hold it, else :class:`CodecChoiceError` with the fix.
+    None: the container's natural one, libx264 wherever H.264 goes (mp4, mkv, mov, avi, ts,
+    ...), else VP9 (AV1 where VP9 is missing) for WebM, else the container's own default
+    (GIF for .gif).
+    """
+    name = Path(dst).name
+    probe = _open_output(Path(dst), name)
+    try:
+        if codec is None:
+            encoder = _natural_encoder(probe)
+            if encoder is None:
+                raise OutputError(f"{name}: no video encoder in this FFmpeg build can write "
+                                  f"{probe.format.name} files")
+            return encoder
+        encoder = video_encoder(codec)
+        if not _holds(probe, encoder):
+            natural = _natural_encoder(probe)
+            fix = f"leave the codec out to get {natural.name}, or " if natural else ""
+            raise CodecChoiceError(f"{name}: {probe.format.name} files cannot hold "
+                                   f"{encoder.name} video; {fix}choose another container")
+        return encoder
+    finally:
+        probe.close()
+
+
+def _natural_encoder(container: av.container.OutputContainer) -> av.Codec | None:
+    for name in ("libx264", *_OPEN_CODECS, container.default_video_codec):
+        with suppress(OutputError):
+            encoder = video_encoder(name)
+            if _holds(container, encoder):
+                return encoder
+    return None
+
+
+def _holds(container: av.container.OutputContainer, encoder: av.Codec) -> bool:
+    """Whether ``container`` takes ``encoder``'s codec (a throwaway stream on a probe)."""
+    try:
+        container.add_stream(encoder.name)
+    except ValueError:
+        return False
+    return True
+
+
+def _open_output(path: Path, name: str) -> av.container.OutputContainer:
+    """An output container for ``path`` (its extension names the format); the file itself is
+    created only when the first packet is written."""
+    try:
+        return av.open(str(path), "w")
+    except (ValueError, av.FFmpegError) as err:
+        raise OutputError(f"cannot write {name}: {reason(err)}") from None
+
+
+def check_crf(encoder: av.Codec, crf: float) -> None:
+    """Refuse a CRF outside ``encoder``'s scale (x264/x265 and NVENC 0-51, VP9 and AV1 0-63),
+    a fraction where it takes whole numbers, or any CRF for an encoder without such a scale
+    (ffv1, gif, ...): :class:`CodecChoiceError`."""
+    option = _quality_option(encoder.name)
+    if option is None:
+        raise CodecChoiceError(f"{encoder.name} has no CRF scale (it is lossless or sets its "
+                               "quality otherwise); leave the CRF out")
+    low, top = max(option.min, 0), _CRF_TOPS.get(encoder.name, option.max)
+    if not low <= crf <= top:
+        raise CodecChoiceError(f"CRF {crf:g} is outside {encoder.name}'s scale, "
+                               f"{low:g} to {top:g}")
+    if option.type == OptionType.INT and crf != int(crf):
+        raise CodecChoiceError(f"{encoder.name} takes a whole-number CRF, not {crf:g}")
 
 
 def video_encoder(name: str) -> av.Codec:
-    """The FFmpeg video encoder called ``name``; :class:`OutputError` if there is none."""
+    """The FFmpeg video encoder called ``name``; :class:`CodecChoiceError` if there is none."""
     try:
         encoder = av.Codec(name, "w")
     except (ValueError, av.FFmpegError):
-        raise OutputError(f"unknown video codec {name!r}") from None
+        raise CodecChoiceError(f"unknown video codec {name!r}") from None
     if encoder.type != "video":
-        raise OutputError(f"{name!r} is not a video codec")
+        raise CodecChoiceError(f"{name!r} is not a video codec")
     return encoder
 
 
@@ -247,6 +448,7 @@ def bare_info(width: int, height: int, rate: Fraction, time_base: Fraction) -> V
         average_rate=rate, frames=None, duration=None, rotation=0, display_matrix=None,
         sample_aspect_ratio=None, matrix="bt709", full_range=False, color_range=0,
         color_primaries=2, color_trc=2, colorspace=2, metadata={}, video_metadata={},
+        field_order=0,
     )
 
 
@@ -270,8 +472,7 @@ def encoder_options(
         default_preset, default_crf = _LIVE_DEFAULTS[family][low_delay]
         preset = preset or default_preset
         crf = default_crf if crf is None else crf
-    ctx = av.CodecContext.create(video_encoder(codec), "w")
-    options = _rate_control(ctx, None if bitrate else crf, preset)
+    options = _rate_control(video_encoder(codec), None if bitrate else crf, preset)
     if bitrate:
         options["b"] = str(bitrate)
     if low_delay and family is not None:
@@ -285,17 +486,29 @@ def _family(codec: str) -> str | None:
     return "x26x" if codec in ("libx264", "libx265") else None
 
 
-def _rate_control(ctx: av.CodecContext, crf: float | None, preset: str | None) -> dict[str, str]:
+def _rate_control(encoder: av.Codec, crf: float | None, preset: str | None) -> dict[str, str]:
     """The encoder's own spelling of constant quality and speed preset."""
-    names = {option.name for option in ctx.supported_options.private}
     wanted: dict[str, str] = {}
-    if crf is not None and "crf" in names:
-        wanted["crf"] = f"{crf:g}"
-    elif crf is not None and "cq" in names:  # NVENC
-        wanted.update(rc="vbr", cq=f"{crf:g}")
-    if preset is not None and "preset" in names:
+    quality = _quality_option(encoder.name)
+    if crf is not None and quality is not None:
+        wanted[quality.name] = f"{crf:g}"
+        if quality.name == "cq":  # NVENC: constant quality within variable bit rate
+            wanted["rc"] = "vbr"
+    if preset is not None and "preset" in _private_options(encoder.name):
         wanted["preset"] = str(preset)
     return wanted
+
+
+def _quality_option(encoder: str) -> CodecOption | None:
+    """The encoder's constant-quality option: ``crf``, or NVENC's ``cq``; None if neither."""
+    options = _private_options(encoder)
+    return options.get("crf") or options.get("cq")
+
+
+@cache
+def _private_options(encoder: str) -> dict[str, CodecOption]:
+    context = av.CodecContext.create(encoder, "w")
+    return {option.name: option for option in context.supported_options.private}
 
 
 def _conform(frame: av.VideoFrame, pix_fmt: str) -> av.VideoFrame:

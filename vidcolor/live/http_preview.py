@@ -19,10 +19,12 @@ from .sink import Sink
 log = logging.getLogger("vidcolor.live")
 
 BOUNDARY = "vidcolorframe"
+# The picture fills the window, scaled up or down with its aspect kept (letterboxed).
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>vidcolor live</title>
-<style>body{margin:0;background:#111;display:flex;justify-content:center;align-items:center;
-height:100vh}img{max-width:100%;max-height:100vh}</style></head>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>html,body{margin:0;height:100%;overflow:hidden;background:#111}
+img{display:block;width:100%;height:100%;object-fit:contain}</style></head>
 <body><img src="/stream.mjpg" alt="vidcolor live preview"></body></html>
 """
 
@@ -141,7 +143,6 @@ class HttpPreviewSink(Sink):
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="vidcolor-http-preview", daemon=True)
         self._thread.start()
-        log.info("live preview at %s", self.url)
 
     def write(self, frame: av.VideoFrame, t: float) -> None:
         self._latest.put(frame)

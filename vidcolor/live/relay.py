@@ -22,7 +22,8 @@ from .redact import redact
 #: Schemes that PyAV's FFmpeg may lack and that a relay can carry (probed once, on first use).
 RELAYABLE = ("srt",)
 RELAY_FORMAT = "mpegts"
-_PIPE_DEMUX = {"fflags": "nobuffer", "probesize": "500000", "analyzeduration": "500000"}
+# What probing reads is kept (no fflags=nobuffer): it holds a long-GOP stream's first keyframe.
+_PIPE_DEMUX = {"probesize": "500000", "analyzeduration": "500000"}
 
 
 @functools.cache

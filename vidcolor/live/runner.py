@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -78,8 +79,9 @@ def run_live(
     ``source``: a URL or device, or a :class:`SourceSpec` (capture format, size, rate, FFmpeg
     options, and the timeout before a silent source counts as lost, which restreams use too).
     ``outputs``: files (``segment_seconds`` cuts them) and restream URLs, encoded as
-    ``output`` says. ``colorizer``: a ready one; else one is built from ``model``, making one
-    call at a time. ``temporal``: causal or off (live runs cannot look ahead).
+    ``output`` says. ``serve``: the preview page's [HOST:]PORT; its URL is printed on stderr.
+    ``colorizer``: a ready one; else one is built from ``model``, making one call at a time.
+    ``temporal``: causal or off (live runs cannot look ahead).
     ``status``: the rich status line (None: on a TTY). ``stats``: pass a :class:`LiveStats`
     to watch the run from another thread (benchmarks). The summary's ``stopped_by``: frames,
     duration, signal, stop, window closed, source ended (a file or finite HTTP source), gave
@@ -94,12 +96,13 @@ def run_live(
     timeout = spec.read_timeout
     sinks: list[Sink] = []
     try:
-        sinks += [open_sink(o, codec=output.codec, crf=output.crf, preset=output.preset,
-                            bitrate=output.bitrate, segment_seconds=segment_seconds,
-                            overwrite=overwrite, timeout=timeout, retry_cap=reconnect_cap)
-                  for o in outputs]
+        sinks += [open_sink(o, output, segment_seconds=segment_seconds, overwrite=overwrite,
+                            timeout=timeout, retry_cap=reconnect_cap) for o in outputs]
         if serve is not None:
-            sinks.append(HttpPreviewSink(serve))
+            page = HttpPreviewSink(serve)
+            sinks.append(page)
+            # even when quiet: the one way to learn a port the system picked (HOST:0)
+            print(f"vidcolor: serving preview at {page.url}", file=sys.stderr, flush=True)
         if preview:
             sinks.append(WindowSink())
         # one frame at a time: each call gets every core (lower latency than calls in flight)

@@ -7,7 +7,8 @@ segment that fails stops the run.
 
 from __future__ import annotations
 
-from vidcolor.io.writer import encoder_options
+from vidcolor.io.writer import choose_encoder, encoder_options
+from vidcolor.specs import STREAM_CODEC, OutputSpec
 
 from .file_sink import FileSink
 from .restream_sink import RestreamSink, is_stream_target
@@ -15,17 +16,22 @@ from .segment_sink import SegmentSink
 from .sink import Sink
 
 
-def open_sink(target: str, *, codec: str = "libx264", crf: float | None = None,
-              preset: str | None = None, bitrate: int | None = None,
+def open_sink(target: str, output: OutputSpec = OutputSpec(), *,
               segment_seconds: float | None = None, overwrite: bool = False,
               timeout: float = 5.0, retry_cap: float = 10.0) -> Sink:
-    """The output for ``target``: a :class:`RestreamSink` for rtsp/rtmp/udp/srt/tcp URLs (which
-    ignore ``segment_seconds`` and ``overwrite``), else a :class:`SegmentSink` when
-    ``segment_seconds`` is given, else a :class:`FileSink`. Bad file destinations raise
-    ``OutputError`` here, before any source is opened."""
+    """The output for ``target``, encoded as ``output`` says (no codec: H.264 for restreams,
+    the container's natural one for files): a :class:`RestreamSink` for rtsp/rtmp/udp/srt/tcp
+    URLs (which ignore ``segment_seconds`` and ``overwrite``), else a :class:`SegmentSink`
+    when ``segment_seconds`` is given, else a :class:`FileSink`. Bad file destinations and
+    codecs their container cannot hold raise ``OutputError`` here, before any source is
+    opened."""
+    crf, preset, bitrate = output.crf, output.preset, output.bitrate
     if is_stream_target(target):
-        return RestreamSink(target, codec=codec, options=encoder_options(codec, True, crf, preset, bitrate),
+        codec = output.codec or STREAM_CODEC
+        return RestreamSink(target, codec=codec,
+                            options=encoder_options(codec, True, crf, preset, bitrate),
                             timeout=timeout, retry_cap=retry_cap)
+    codec = choose_encoder(target, output.codec).name
     options = encoder_options(codec, False, crf, preset, bitrate)
     if segment_seconds:
         return SegmentSink(target, codec=codec, options=options, seconds=segment_seconds,

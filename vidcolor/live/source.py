@@ -29,6 +29,8 @@ log = logging.getLogger("vidcolor.live")
 NETWORK_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps", "rtp", "udp", "srt", "tcp", "http", "https")
 DEVICE_FORMATS = ("v4l2", "video4linux2", "avfoundation", "dshow", "x11grab", "gdigrab")
 _FINITE_SCHEMES = ("", "file", "http", "https")  # a source with a duration here can really end
+_DATAGRAM_SCHEMES = ("udp", "rtp")
+_FPS_PROBE_FRAMES = "5"  # enough for the frame rate of a steady stream; FFmpeg's default is 20
 
 
 def scheme_of(source: str) -> str:
@@ -70,19 +72,26 @@ class SourceSpec:
             return "dshow"
         return None
 
+    @property
+    def listens(self) -> bool:
+        """Datagram sources bind a port and wait there for a sender: nothing to back off from."""
+        return scheme_of(self.url) in _DATAGRAM_SCHEMES
+
     def av_options(self) -> dict[str, str]:
-        """FFmpeg options for a low, bounded delay: no input buffering, small probing, socket
-        timeouts so a dead server cannot hang the reader."""
+        """FFmpeg options for a low, bounded delay: short probing, socket timeouts so a dead
+        server cannot hang the reader.
+
+        What probing reads is kept (no ``fflags=nobuffer``): it holds the stream's first
+        keyframe, and with a long GOP (x264's default 250 frames, cameras, OBS) nothing
+        decodes until the next one. Probing stops after a few frames (``fpsprobesize``)
+        instead of FFmpeg's 20, so it buffers ~0.15 s, not ~0.7 s, before the first frame.
+        """
         scheme = scheme_of(self.url)
         micros = str(int(self.read_timeout * 1e6))
         opts: dict[str, str] = {}
         if scheme in NETWORK_SCHEMES:
             opts.update(flags="low_delay", analyzeduration="1000000", probesize="1000000",
-                        rw_timeout=micros)
-            if scheme not in ("http", "https"):
-                # Discards what probing read: old frames of a live feed, but a whole segment
-                # of an HLS recording, whose latency is its segment length anyway.
-                opts["fflags"] = "nobuffer"
+                        fpsprobesize=_FPS_PROBE_FRAMES, rw_timeout=micros)
         if scheme in ("rtsp", "rtsps"):
             opts.update(rtsp_transport="tcp", timeout=micros)
         elif scheme == "udp":
@@ -197,12 +206,13 @@ class CaptureThread(threading.Thread):
     def _loop(self) -> None:
         connected_before = False
         while not self._halt.is_set():
+            began = time.monotonic()
             try:
                 container, close = self.spec.open()
             except (av.FFmpegError, OSError) as exc:
                 if not connected_before and not self.reconnect:
                     raise RuntimeError(f"cannot open {self._name}: {redact(exc)}") from None
-                self._wait_or_give_up(f"open failed: {redact(exc)}")
+                self._wait_or_give_up(f"open failed: {redact(exc)}", began)
                 continue
             if connected_before:
                 self.stats.reconnects += 1
@@ -217,16 +227,27 @@ class CaptureThread(threading.Thread):
                 raise RuntimeError(f"lost {self._name}: {reason}")
             log.warning("lost %s (%s); reconnecting", self._name, reason)
             self.stats.state = "reconnecting"
-            self._wait_or_give_up(None)
+            self._wait_or_give_up(None, began)
 
-    def _wait_or_give_up(self, failure: str | None) -> None:
+    def _wait_or_give_up(self, failure: str | None, began: float) -> None:
         delay = self.backoff.next_delay()
         if delay is None:
             raise SourceGaveUp(
                 f"gave up on {self._name} after {self.backoff.failing_for:.0f} s without input")
+        if self._was_listening(began):
+            delay = 0.0
         if failure:
             log.info("%s; retrying %s in %.1f s", failure, self._name, delay)
         self._halt.wait(delay)
+
+    def _was_listening(self, began: float) -> bool:
+        """Whether the attempt that began at ``began`` held a datagram port for a whole timeout:
+        it was waiting for a sender, not failing fast, so reopening at once cannot spin, and
+        it keeps the port bound: a sender starting during a backoff wait would lose its first
+        datagrams, its first keyframe with them."""
+        spec = self.spec
+        waited = time.monotonic() - began
+        return spec.listens and waited >= min(spec.open_timeout, spec.read_timeout)
 
     def _read(self, container: av.container.InputContainer, close: Callable[[], None]) -> str | None:
         """Demux until stop or loss; the loss reason, or None when a finite source ended."""

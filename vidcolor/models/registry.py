@@ -17,7 +17,10 @@ ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
 
 
 def build_model(config: dict[str, Any]) -> nn.Module:
-    """Instantiate ``config["arch"]`` with the rest of the config as keyword arguments."""
+    """Instantiate ``config["arch"]`` with the rest of the config as keyword arguments.
+
+    ValueError, in one line, for an unknown architecture or settings it does not take.
+    """
     options = dict(config)
     arch = options.pop("arch", None)
     if arch not in ARCHITECTURES:
@@ -25,4 +28,7 @@ def build_model(config: dict[str, Any]) -> nn.Module:
     for key, value in options.items():
         if isinstance(value, list):
             options[key] = tuple(value)
-    return ARCHITECTURES[arch](**options)
+    try:
+        return ARCHITECTURES[arch](**options)
+    except TypeError as exc:  # a setting the architecture does not have
+        raise ValueError(f"the config does not fit architecture {arch!r}: {exc}") from None

@@ -24,6 +24,11 @@ class MissingWeightsError(FileNotFoundError):
     """The model file is absent or unreadable; the message says what to do."""
 
 
+class InvalidWeightsError(MissingWeightsError):
+    """The file is there but is not a vidcolor model this version can load; the message names
+    the file and says why. A MissingWeightsError still, as an unreadable file was before."""
+
+
 def default_weights_path() -> Path:
     """The shipped model: $VIDCOLOR_WEIGHTS, the installed package data, or the source tree."""
     if os.environ.get(WEIGHTS_ENV):
@@ -47,8 +52,21 @@ def save_model(model: nn.Module, config: dict[str, Any], path: str | Path,
 
 
 def read_config(path: str | Path) -> dict[str, Any]:
-    with safe_open(str(path), framework="pt") as handle:
-        return json.loads((handle.metadata() or {})["config"])
+    """The architecture config stored in the metadata of the model file ``path``."""
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+    except (SafetensorError, OSError) as exc:
+        raise _invalid(path, f"not a safetensors file ({_first_line(exc)}); vidcolor loads "
+                             ".safetensors models (python -m training.export converts a "
+                             "checkpoint)") from None
+    if "config" not in metadata:
+        raise _invalid(path, "no vidcolor config in its metadata (a safetensors file, but not "
+                             "a vidcolor model; vidcolor.models.save_model writes them)")
+    try:
+        return json.loads(metadata["config"])
+    except json.JSONDecodeError as exc:
+        raise _invalid(path, f"its vidcolor config is not JSON ({exc})") from None
 
 
 def load_model(path: str | Path | None = None) -> nn.Module:
@@ -57,11 +75,36 @@ def load_model(path: str | Path | None = None) -> nn.Module:
     if not path.is_file():
         raise MissingWeightsError(
             f"model weights not found at {path} (pass --weights PATH or set {WEIGHTS_ENV})")
+    config = read_config(path)
     try:
-        config = read_config(path)
+        model = build_model(config)
         state = load_file(str(path))
-    except (SafetensorError, KeyError, json.JSONDecodeError, OSError) as exc:
-        raise MissingWeightsError(f"cannot read model weights {path}: {exc}") from None
-    model = build_model(config)
+    except (ValueError, SafetensorError, OSError) as exc:
+        raise _invalid(path, _first_line(exc)) from None
+    mismatch = _mismatch(model.state_dict(), state)
+    if mismatch:
+        raise _invalid(path, f"its tensors do not match the {config['arch']} architecture its "
+                             f"config names ({mismatch})")
     model.load_state_dict(state)
     return model.eval()
+
+
+def _invalid(path: str | Path, why: str) -> InvalidWeightsError:
+    return InvalidWeightsError(f"cannot read model weights {path}: {why}")
+
+
+def _mismatch(wanted: dict[str, Any], given: dict[str, Any]) -> str:
+    """What differs between two state dicts, counted, with an example of each; "" if none."""
+    missing = [k for k in wanted if k not in given]
+    unexpected = [k for k in given if k not in wanted]
+    reshaped = [f"{k} is {list(given[k].shape)}, not {list(wanted[k].shape)}" for k in wanted
+                if k in given and given[k].shape != wanted[k].shape]
+    parts = [f"{len(found)} {what}, e.g. {found[0]}" for what, found in (
+        ("missing", missing), ("unexpected", unexpected), ("of another shape", reshaped))
+        if found]
+    return "; ".join(parts)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -41,6 +41,20 @@ def _warp(ab: np.ndarray, link: Link) -> np.ndarray:
     return np.stack([pull(channel, link.remap) for channel in ab])
 
 
+def region_mean(values: np.ndarray, weight: np.ndarray, cell: int, floor: float = 1e-3) -> np.ndarray:
+    """Weighted mean of ``values`` [c, h, w] over ``cell``-square cells, upsampled smoothly.
+
+    The weight (the motion trust) keeps untrusted pixels out of their cell's mean.
+    """
+    c, h, w = values.shape
+    small = (max(w // cell, 1), max(h // cell, 1))
+    den = cv2.resize(weight, small, interpolation=cv2.INTER_AREA)
+    num = cv2.resize(np.ascontiguousarray((values * weight).transpose(1, 2, 0)), small,
+                     interpolation=cv2.INTER_AREA).reshape(small[1], small[0], c)
+    mean = num / np.maximum(den, floor)[..., None]
+    return cv2.resize(mean, (w, h), interpolation=cv2.INTER_LINEAR).reshape(h, w, c).transpose(2, 0, 1)
+
+
 class TemporalStage:
     """Stabilizes ab predictions over time.
 
@@ -71,6 +85,10 @@ class TemporalStage:
         cut_histogram: float = 0.5,
         erode: int = 5,
         correlation: float = 8.0,
+        region_strength: float = 0.98,
+        region_cell: int = 16,
+        region_trust: tuple[float, float] = (0.0, 1.0),
+        region_floor: float = 1e-3,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"temporal mode must be one of {MODES}, got {mode!r}")
@@ -83,6 +101,10 @@ class TemporalStage:
         self.window = window if mode == "bidirectional" else 0
         self.cut_trust = cut_trust
         self.cut_histogram = cut_histogram
+        self.region_strength = max(float(region_strength), self.strength)
+        self.region_cell = region_cell
+        self.region_trust = region_trust
+        self.region_floor = region_floor
         self._motion = MotionEstimator(
             preset, downscale, flow_tolerance, residual_sigma, erode, correlation
         )
@@ -140,7 +162,16 @@ class TemporalStage:
             return cur.ab
         if self.mode == "bidirectional":
             prev.ahead = self._motion.link(prev.small, cur.small, f_pc, f_cp, size)
-        return _blend(cur.ab, _warp(prev.forward, back), self.strength * back.trust)
+        return self._filter(cur.ab, _warp(prev.forward, back), back.trust)
+
+    def _filter(self, ab: np.ndarray, memory: np.ndarray, trust: np.ndarray) -> np.ndarray:
+        """ab pulled toward the motion-compensated ``memory``: detail by ``strength``, the
+        region-level part by ``region_strength``."""
+        gap = memory - ab
+        lo, hi = self.region_trust
+        region_trust = np.clip((trust - lo) / (hi - lo), 0.0, 1.0)
+        region = region_mean(gap, trust, self.region_cell, self.region_floor)
+        return ab + trust * self.strength * (gap - region) + region_trust * self.region_strength * region
 
     def _emit(self) -> Output:
         """Finalize the oldest buffered frame from its causal estimate and its future."""
@@ -154,6 +185,6 @@ class TemporalStage:
                 break
         future = chain[-1].forward
         for f in reversed(chain[1:-1]):
-            future = _blend(f.ab, _warp(future, f.ahead), self.strength * f.ahead.trust)
+            future = self._filter(f.ab, _warp(future, f.ahead), f.ahead.trust)
         weight = 0.5 * frame.ahead.trust
         return frame.key, _blend(frame.forward, _warp(future, frame.ahead), weight)
