@@ -91,9 +91,10 @@ def markdown(results: dict) -> str:
     lines = [f"# vidcolor stills: peak memory, {m['slug']}", "",
              f"{m['cpu']}, {m['cores']} usable cores, GPU: none used (`--device cpu`). Peak RSS "
              f"of the whole `vidcolor` process (kernel's ru_maxrss), shipped model, default "
-             f"engine; target ≤ {TARGET_MB} MB for 24 megapixels.", ""]
+             f"engine; target ≤ {TARGET_MB} MB for 24 megapixels. The small still's peak is "
+             f"the model and runtimes' own; a large one adds what its pixels need.", ""]
     for name, section in results["sections"].items():
-        lines += [f"## {name}", "", f"{section['checkout']}; measured {section['when']}, load "
+        lines += [f"## {name}", "", f"Code: {section['code']}; measured {section['when']}, load "
                   f"average {section['load']['before']['loadavg'][0]} before.", "",
                   "| still | megapixels | peak RSS MB | seconds |", "|---|---|---|---|"]
         lines += [f"| {r['still']} | {r['megapixels']} | {r['peak_rss_mb']} | {r['seconds']} |"
@@ -104,7 +105,7 @@ def markdown(results: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.memory_stills", description=__doc__)
     parser.add_argument("--checkout", type=Path, default=ROOT, help="the code to measure")
-    parser.add_argument("--section", default="memory_stills", help="results section name")
+    parser.add_argument("--section", default="current", help="results section name")
     parser.add_argument("--out", type=Path, help="results folder (default: per machine)")
     args = parser.parse_args(argv)
     out = args.out or RESULTS / machine.machine_slug()
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     rows = run(args.checkout.resolve())
     section = {"when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
-               "checkout": f"code from {args.checkout.resolve()}",
+               "code": "this checkout" if args.checkout.resolve() == ROOT else str(args.checkout),
                "load": {"before": load_before, "after": machine.load_snapshot()}, "rows": rows}
     results = merge(out / "memory_stills.json", machine.describe(), {args.section: section})
     (out / "memory_stills.md").write_text(markdown(results))

@@ -12,6 +12,8 @@ from vidcolor.temporal import TemporalStage
 
 H, W = 96, 160
 GREEN, RED = (-30.0, 30.0), (55.0, 35.0)
+# The hues a per-frame colorizer gives one lawn: green, grey-blue, beige, olive, yellow.
+WANDERING = np.array([GREEN, (-5.0, -15.0), (5.0, 20.0), (-10.0, 25.0), (0.0, 45.0)], np.float32)
 
 
 def texture(seed: int, h: int, w: int, lo: float, hi: float) -> np.ndarray:
@@ -52,6 +54,12 @@ def flickery(ab: np.ndarray, seed: int = 0) -> np.ndarray:
     out = ab + rng.normal(0, 10, (len(ab), 2, 1, 1)).astype(np.float32)
     out[rng.random(len(ab)) < 0.3] *= -1
     return out
+
+
+def wandering(ab: np.ndarray, hold: int = 4) -> np.ndarray:
+    """A colorizer that changes its mind about the whole picture's hue every ``hold`` frames."""
+    hues = WANDERING[np.arange(len(ab)) // hold % len(WANDERING)]
+    return np.broadcast_to(hues[:, :, None, None], ab.shape).astype(np.float32)
 
 
 def run(stage: TemporalStage, lightness: np.ndarray, ab: np.ndarray) -> np.ndarray:
@@ -120,6 +128,60 @@ def test_fast_object_leaves_no_ghost(mode: str) -> None:
     assert error[masks[1:]].mean() < 8  # and the box keeps its colour
 
 
+@pytest.mark.parametrize("mode", ["causal", "bidirectional"])
+def test_region_colour_holds_for_seconds(mode: str) -> None:
+    """A panning lawn whose predicted hue cycles through five every four frames: after a
+    warm-up the region memory holds one colour, where ten frames of memory let it wander."""
+    lightness, true_ab, _ = scene(48, pan=2)
+    predicted = wandering(true_ab)
+
+    def spread(ab: np.ndarray) -> float:
+        """The largest distance of the lawn's mean colour from its average, after frame 16."""
+        colour = ab[16:, :, 20:-20, 20:-20].mean(axis=(2, 3))
+        return float(np.linalg.norm(colour - colour.mean(axis=0), axis=1).max())
+
+    held = spread(run(TemporalStage(mode), lightness, predicted))
+    one_band = spread(run(TemporalStage(mode, region_strength=0.0), lightness, predicted))
+    assert held < 0.5 * one_band
+    assert held < 0.2 * spread(predicted)
+
+
+def test_region_memory_averages_the_first_frames_evenly() -> None:
+    """On a still, trusted scene the region colour is the plain mean of the predictions so
+    far, not an average dominated by the first frame (what a fixed keep-share of 0.985
+    would give: a 90 % share for frame 0 after seven frames)."""
+    lightness, true_ab, _ = scene(8, pan=0)
+    predicted = wandering(true_ab, hold=1)
+    out = run(TemporalStage("causal"), lightness, predicted)
+    centre = out[:, :, 30:-30, 40:-40].mean(axis=(2, 3))
+    running_mean = np.cumsum(predicted[:, :, 0, 0], axis=0) / np.arange(1, 9)[:, None]
+    assert np.abs(centre - running_mean).max() < 3  # ab units; the hues lie ~50 apart
+
+
+@pytest.mark.parametrize("mode", ["causal", "bidirectional"])
+def test_revealed_ground_keeps_its_own_colour_under_flicker(mode: str) -> None:
+    """The region memory moves corrections, not colours: ground uncovered by a fast box
+    keeps its own (flickering) colour, is not pulled to the box's red, and ends no farther
+    from the truth than with the one-band filter."""
+    lightness, true_ab, masks = scene(20, box_speed=6)
+    predicted = flickery(true_ab, seed=3)
+    kernel = np.ones((5, 5), np.uint8)
+    near = np.stack([cv2.dilate(m.astype(np.uint8), kernel) for m in masks]).astype(bool)
+    trail = masks[:-1] & ~near[1:]
+    out = run(TemporalStage(mode), lightness, predicted)
+    one_band = run(TemporalStage(mode, region_strength=0.0), lightness, predicted)
+    red = np.array(RED, np.float32)[:, None]
+
+    def to_red(ab: np.ndarray) -> float:
+        return float(np.linalg.norm(ab[1:].transpose(1, 0, 2, 3)[:, trail] - red, axis=0).mean())
+
+    def error(ab: np.ndarray) -> float:
+        return float(np.linalg.norm(ab - true_ab, axis=1)[1:][trail].mean())
+
+    assert to_red(out) > 0.9 * to_red(predicted)
+    assert error(out) <= error(one_band) + 1
+
+
 def test_bidirectional_keeps_order_and_bounded_buffer() -> None:
     lightness, true_ab, _ = scene(15)
     stage = TemporalStage("bidirectional", window=4)
@@ -160,6 +222,8 @@ def test_rejects_bad_settings() -> None:
         TemporalStage("sideways")
     with pytest.raises(ValueError):
         TemporalStage("causal", strength=1.5)
+    with pytest.raises(ValueError):
+        TemporalStage("causal", region_strength=1.0)
     with pytest.raises(ValueError):
         TemporalStage("causal").push(0, np.zeros((4, 4), np.float32), np.zeros((2, 4, 5)))
 

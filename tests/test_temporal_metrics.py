@@ -1,10 +1,12 @@
-"""Sanity of the temporal metrics: zero for still identical frames, larger for flicker."""
+"""Sanity of the temporal metrics: zero for still identical frames, larger for flicker, and
+slow drift seen at long frame gaps."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from training.temporal_metrics import cdc, reference_motion, warp_error
+from training.temporal_metrics import camera_speed, cdc, reference_motion, warp_error
 
 
 def frames(count: int, shift: int = 0, seed: int = 0) -> np.ndarray:
@@ -34,6 +36,27 @@ def test_flicker_raises_both_metrics() -> None:
     motion = reference_motion(still)
     assert warp_error(flicker, motion) > 0.01
     assert cdc(flicker) > 0.01
+
+
+def test_slow_drift_shows_at_long_gaps() -> None:
+    """Red that drifts by 0.01 a frame on moving content: over the truth's own error, the
+    warp error at gap g is the drift's square, (0.01 g)², tiny at gap 1 and 225 times that
+    at gap 15."""
+    moving = frames(20, shift=1)
+    drifting = moving.copy()
+    drifting[..., 0] += 0.01 * np.arange(20, dtype=np.float32)[:, None, None]
+    for gap in (1, 5, 15):
+        motion = reference_motion(moving, gap)
+        excess = warp_error(drifting, motion) - warp_error(moving, motion)
+        assert abs(excess - (0.01 * gap) ** 2) < 0.2 * (0.01 * gap) ** 2
+    with pytest.raises(ValueError):
+        warp_error(drifting, reference_motion(moving[:10], 5))
+
+
+def test_camera_speed_is_the_picture_motion_per_frame() -> None:
+    assert camera_speed(reference_motion(frames(6))) < 0.05
+    assert abs(camera_speed(reference_motion(frames(6, shift=3))) - 3) < 0.3
+    assert abs(camera_speed(reference_motion(frames(12, shift=3), gap=5)) - 3) < 0.5
 
 
 def test_uint8_and_float_agree() -> None:

@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 
 from vidcolor.color import rgb_to_lab
+from vidcolor.temporal.flow import grid
 
 CDC_STEPS = (1, 2, 4)
 WARP_GAPS = (1, 5, 15)  # frames: neighbours, a sixth and half a second at 30 fps
@@ -67,8 +68,7 @@ def reference_motion(reference: np.ndarray, gap: int = 1) -> ReferenceMotion:
     gray = list(np.clip(lightness * 2.55 + 0.5, 0, 255).astype(np.uint8))
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     h, w = gray[0].shape
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    base = np.dstack((xs, ys))
+    base = grid(h, w)
     remaps, masks = [], []
     for a, b in zip(gray[:-gap], gray[gap:], strict=True):
         fwd = dis.calc(a, b, None)
@@ -101,6 +101,16 @@ def warp_error(frames: np.ndarray, motion: ReferenceMotion) -> float:
         if count:
             errors.append(float(sq[mask].sum()) / count)
     return float(np.mean(errors)) if errors else 0.0
+
+
+def camera_speed(motion: ReferenceMotion) -> float:
+    """How fast the picture moves, px per frame: the mean over frame pairs of the median flow
+    length (the background's when it fills most of the frame, as it does under camera motion)."""
+    if not motion.remaps:
+        return 0.0
+    base = grid(*motion.remaps[0].shape[:2])
+    speeds = [np.median(np.linalg.norm(r - base, axis=2)) for r in motion.remaps]
+    return float(np.mean(speeds)) / motion.gap
 
 
 def _histograms(frames: np.ndarray) -> np.ndarray:

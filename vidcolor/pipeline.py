@@ -8,8 +8,8 @@
     (audio/subtitle packets travel the same path, in order, untouched)
 
 Inference is the slowest stage, so everything else runs on the other threads. Each queue
-holds a few batches at most, and past its first batch no more than ``QUEUE_BYTES`` of frames
-(so few 4K frames), and the stages keep only the frames a batch and the temporal window
+holds a few batches at most and, past its first batch, no more than ``QUEUE_BYTES`` of frames
+(so only a few 4K frames); the stages keep only the frames a batch and the temporal window
 need, so memory does not grow with the length of the input. The calling thread only
 supervises: it re-raises the first error of any stage, and on Ctrl-C stops every stage
 within a second and finalizes what was encoded as ``<stem>.partial<ext>``.

@@ -36,17 +36,21 @@ def remove_leftovers(dst: Path) -> list[Path]:
     """
     pattern = re.compile(rf"\.{re.escape(dst.stem)}\.{re.escape(_HOST)}\.([1-9][0-9]*)"
                          rf"\.[0-9a-f]{{8}}\.tmp{re.escape(dst.suffix)}")
+    try:
+        names = os.listdir(dst.parent)
+    except OSError:  # a folder one may write to but not list
+        return []
     removed = []
-    with os.scandir(dst.parent) as entries:
-        for entry in entries:
-            match = pattern.fullmatch(entry.name)
-            if match and entry.is_file(follow_symlinks=False) and _gone(int(match[1])):
-                try:
-                    os.unlink(entry.path)
-                except OSError:  # removed by another run meanwhile, or not ours to remove
-                    continue
-                log.info("removed %s, left by a run that was killed", entry.path)
-                removed.append(Path(entry.path))
+    for name in names:
+        path = dst.parent / name
+        match = pattern.fullmatch(name)
+        if match and path.is_file() and not path.is_symlink() and _gone(int(match[1])):
+            try:
+                path.unlink()
+            except OSError:  # removed by another run meanwhile, or not ours to remove
+                continue
+            log.info("removed %s, left by a run that was killed", path)
+            removed.append(path)
     return removed
 
 

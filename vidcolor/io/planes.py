@@ -153,7 +153,7 @@ def _luma_8bit(pixels: np.ndarray, bits: int) -> np.ndarray:
 
 
 def _own_mapping(shape: tuple[int, int]) -> np.ndarray:
-    """An uint8 array in a memory mapping of its own, returned to the system once freed.
+    """A uint8 array in a memory mapping of its own, returned to the system once freed.
 
     A frame's plane lives on while the pipeline's other threads work on the frame; glibc
     serves arrays this large from the allocating thread's heap once it has freed a few, and
