@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from training.temporal_metrics import camera_speed, cdc, reference_motion, warp_error
+from training.temporal_metrics import (
+    camera_speed,
+    cdc,
+    reference_motion,
+    scene_cuts,
+    warp_error,
+    without_cuts,
+)
 
 
 def frames(count: int, shift: int = 0, seed: int = 0) -> np.ndarray:
@@ -51,6 +58,21 @@ def test_slow_drift_shows_at_long_gaps() -> None:
         assert abs(excess - (0.01 * gap) ** 2) < 0.2 * (0.01 * gap) ** 2
     with pytest.raises(ValueError):
         warp_error(drifting, reference_motion(moving[:10], 5))
+
+
+def test_pairs_across_a_scene_cut_are_left_out() -> None:
+    """Two unrelated shots: the cut is found, and once the pairs spanning it are masked out
+    each shot's own flicker-free frames score zero at every gap."""
+    shots = np.concatenate((frames(8, seed=1), frames(8, seed=2)))
+    motion = reference_motion(shots)
+    assert scene_cuts(motion) == [7]
+    assert warp_error(shots, motion) > 0.01
+    for gap in (1, 5):
+        kept = without_cuts(reference_motion(shots, gap), [7])
+        assert warp_error(shots, kept) == 0.0
+        assert sum(mask.any() for mask in kept.masks) == 16 - 2 * gap
+    with pytest.raises(ValueError):
+        scene_cuts(reference_motion(shots, 5))
 
 
 def test_camera_speed_is_the_picture_motion_per_frame() -> None:
