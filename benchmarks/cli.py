@@ -12,7 +12,6 @@ import torch
 from benchmarks import machine, report
 
 SECTIONS = ("model", "peers", "pipeline")
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     seconds = args.seconds or (0.2 if args.quick else 4.0)
-    out = args.out or RESULTS / machine.machine_slug()
+    out = args.out or report.RESULTS / machine.machine_slug()
     out.mkdir(parents=True, exist_ok=True)
     name = "results-quick" if args.quick else "results"
     torch_threads = torch.get_num_threads()

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import machine
+from benchmarks import machine, report
 from benchmarks.clips import RESOLUTIONS, make_gray_clip
 
 # Runs inside the checkout under test, so it may only use names both sides have.
@@ -95,10 +95,8 @@ def main(argv: list[str] | None = None) -> dict:
               "rounds": args.rounds, "frames": args.frames,
               "checkouts": {k: f"{v} ({describe_checkout(v)})" for k, v in sides.items()},
               "clips": runs}
-    folder = args.out or Path(__file__).parent / "results" / machine.machine_slug()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "compare.json").write_text(json.dumps(result, indent=1) + "\n")
-    (folder / "compare.md").write_text(markdown(result))
+    report.save("compare", result, markdown(result),
+                args.out or report.RESULTS / machine.machine_slug())
     return result
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from benchmarks import machine
+from benchmarks import machine, report
 
 CLIPS = ("propainter_clips__test-sample0.mp4", "opencv_samples__tree.avi",
          "siammask_davis2017__tennis.mp4", "intel_sample_videos__asl_please.mp4")
@@ -166,10 +166,8 @@ def main(argv: list[str] | None = None) -> dict:
                 print(json.dumps(runs[-1]), flush=True)
     result = {"machine": machine.describe(), "when": time.strftime("%Y-%m-%d %H:%M"),
               "timeout": args.timeout, "options": args.options, "runs": runs}
-    folder = args.out or Path(__file__).parent / "results" / machine.machine_slug()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "fuzz.json").write_text(json.dumps(result, indent=1) + "\n")
-    (folder / "fuzz.md").write_text(markdown(result))
+    report.save("fuzz", result, markdown(result),
+                args.out or report.RESULTS / machine.machine_slug())
     return result
 
 

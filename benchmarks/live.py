@@ -22,13 +22,12 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks import machine
+from benchmarks import machine, report
 from vidcolor.live import LiveStats, run_live
 from vidcolor.specs import TemporalSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVERS = ROOT / "tests" / "servers"
-RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_P95_MS, TARGET_DROPS = 200.0, 0.05
 
 
@@ -187,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="results folder (default: per machine)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    out = args.out or RESULTS / machine.machine_slug()
+    out = args.out or report.RESULTS / machine.machine_slug()
     out.mkdir(parents=True, exist_ok=True)
     load_before = machine.load_snapshot()
     started = time.time()

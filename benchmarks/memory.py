@@ -24,12 +24,11 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks import machine
+from benchmarks import machine, report
 from benchmarks.clips import RESOLUTIONS, make_gray_clip
 from benchmarks.report import merge
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "results"
 FPS = 24
 CLIPS = (("2160p", 2), ("2160p", 10), ("480p", 10))  # (resolution, seconds of video)
 
@@ -147,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="vidcolor options after --, e.g. -- --preset veryfast")
     args = parser.parse_args(argv)
     options = args.options[1:] if args.options[:1] == ["--"] else args.options
-    out = args.out or RESULTS / machine.machine_slug()
+    out = args.out or report.RESULTS / machine.machine_slug()
     out.mkdir(parents=True, exist_ok=True)
     load_before, started = machine.load_snapshot(), time.time()
     with tempfile.TemporaryDirectory() as tmp:

@@ -23,11 +23,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks import machine
+from benchmarks import machine, report
 from benchmarks.report import merge
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_MB = 1536
 # name, (width, height), file name, how the file is made from a gray photograph
 CASES = (
@@ -108,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--section", default="current", help="results section name")
     parser.add_argument("--out", type=Path, help="results folder (default: per machine)")
     args = parser.parse_args(argv)
-    out = args.out or RESULTS / machine.machine_slug()
+    out = args.out or report.RESULTS / machine.machine_slug()
     out.mkdir(parents=True, exist_ok=True)
     load_before = machine.load_snapshot()
     started = time.time()

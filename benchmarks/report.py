@@ -9,6 +9,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+RESULTS = Path(__file__).resolve().parent / "results"  # one sub-folder per machine
+
+
+def save(name: str, result: dict, text: str, folder: Path) -> None:
+    """Write ``<name>.json`` (the whole result) and ``<name>.md`` (its table) into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    (folder / f"{name}.md").write_text(text)
+
 
 def merge(path: Path, machine: dict, sections: dict) -> dict:
     """Replace the sections just measured, keep the others from earlier runs."""
