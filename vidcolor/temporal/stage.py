@@ -24,9 +24,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from vidcolor.specs import TEMPORAL_MODES
 from vidcolor.temporal.flow import Link, MotionEstimator, pull
 
-MODES = ("off", "causal", "bidirectional")
+MODES = TEMPORAL_MODES  # declared with the spec the command line builds
 REGION_FLOOR = 0.1  # mean trust under which a cell's region colour is only partly believed
 Output = tuple[Hashable, np.ndarray]
 
