@@ -67,12 +67,12 @@ def sweep(model: torch.nn.Module, folders: list[str], limit: int, size: int,
             mh, mw = model_input_size(*lightness.shape, size)
             small = cv2.resize(lightness, (mw, mh), interpolation=cv2.INTER_AREA)
             with torch.inference_mode():
-                logits = head.decode_logits(model.features(torch.from_numpy(small)[None, None]))
+                features = model.features(torch.from_numpy(small)[None, None])
             scores["gray"].append(score_image(gray, rgb, with_ssim=False))
             for t in temperatures:
                 head.temperature = t
                 with torch.inference_mode():
-                    ab = torch.nn.functional.interpolate(head.decode(logits), size=(mh, mw),
+                    ab = torch.nn.functional.interpolate(head.chroma(features), size=(mh, mw),
                                                          mode="bilinear", align_corners=False)
                 for g in gains:
                     out = compose_rgb(lightness, ab[0].numpy() * g / head.chroma_gain)

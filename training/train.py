@@ -30,7 +30,7 @@ from vidcolor.signals import StopRequests, interrupt_on_stop_signals
 
 from .bins import fit_bins
 from .data import CropDataset, cached_images
-from .losses import BinnedCrossEntropy
+from .losses import BinnedCrossEntropy, ChromaSquaredError
 from .pretrained import load_imagenet_encoder
 from .validate import quick_validation
 
@@ -59,6 +59,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--archive", type=float, default=0.0,
                    help="share of samples whose L is a random archive film render (training.film)")
     p.add_argument("--freeze", type=int, default=3, help="encoder blocks (after the stem) kept frozen")
+    p.add_argument("--objective", choices=("bins", "gate"), default="bins",
+                   help="bins: train the network by cross-entropy over ab bins; gate: train only "
+                        "the confidence gate, by squared ab error, everything else frozen")
+    p.add_argument("--confidence", type=int, default=0,
+                   help="give the head a learned confidence gate with this many hidden channels")
     p.add_argument("--frames-per-clip", type=int, default=8)
     p.add_argument("--checkpoint-every", type=int, default=250)
     p.add_argument("--seed", type=int, default=0)
@@ -97,11 +102,18 @@ def learning_rate(base: float, step: int, decay_from: int, steps: int) -> float:
     return base * warmup * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
-def freeze_encoder(model: torch.nn.Module, blocks: int) -> list[torch.nn.Module]:
-    """Freeze the stem and the first ``blocks`` blocks: generic edges, costly at full size."""
-    if blocks <= 0 or not hasattr(model.encoder, "stem"):
+def freeze(model: torch.nn.Module, blocks: int, objective: str) -> list[torch.nn.Module]:
+    """The modules kept frozen: for the bins objective the stem and the first ``blocks``
+    encoder blocks (generic edges, costly at full size); for the gate, all but the gate."""
+    if objective == "gate":
+        if model.head.gate is None:
+            raise SystemExit("--objective gate needs a model with a gate (--confidence N)")
+        frozen = [m for name, m in model.named_children() if name != "head"]
+        frozen.append(model.head.classifier)
+    elif blocks <= 0 or not hasattr(model.encoder, "stem"):
         return []
-    frozen = [model.encoder.stem, *model.encoder.blocks[:blocks]]
+    else:
+        frozen = [model.encoder.stem, *model.encoder.blocks[:blocks]]
     for module in frozen:
         module.requires_grad_(False)
     return frozen
@@ -127,7 +139,15 @@ class Run:
     config: dict
     centers: torch.Tensor
     prior: torch.Tensor
+    objective: str = "bins"
     step: int = 0
+
+    def predict(self, lightness: torch.Tensor) -> torch.Tensor:
+        """What the criterion scores: bin logits, or the gated ab for the gate objective."""
+        features = self.model.features(lightness.to(self.device))
+        if self.objective == "gate":
+            return self.model.head.chroma(features)
+        return self.model.head.logits(features)
 
 
 def save_checkpoint(path: Path, run: Run, args: argparse.Namespace) -> None:
@@ -156,8 +176,19 @@ def choose_bins(args: argparse.Namespace, images: list[np.ndarray], state: dict 
     samples = sample_ab(images, 400_000, args.seed)
     if warm is not None:
         config = {k: v for k, v in read_config(args.init).items() if k not in DECODE_KEYS}
-        return config, *fit_bins(samples, centers=warm.head.bin_centers.clone())
-    return json.loads(args.config), *fit_bins(samples)
+        return with_gate(config, args), *fit_bins(samples, centers=warm.head.bin_centers.clone())
+    return with_gate(json.loads(args.config), args), *fit_bins(samples)
+
+
+def with_gate(config: dict, args: argparse.Namespace) -> dict:
+    return {**config, "confidence": args.confidence} if args.confidence else config
+
+
+def load_warm(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Load a warm start's weights; a gate the warm start lacks keeps its identity start."""
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or any(not key.startswith("head.gate.") for key in missing):
+        model.load_state_dict(state)  # raises, naming what does not fit
 
 
 def start_run(args: argparse.Namespace, images: list[np.ndarray], state: dict | None,
@@ -168,15 +199,18 @@ def start_run(args: argparse.Namespace, images: list[np.ndarray], state: dict | 
     config, centers, prior = choose_bins(args, images, state, warm)
     model = make_model(config, centers, pretrained=state is None and not args.init)
     if warm is not None:
-        model.load_state_dict(warm.state_dict())
+        load_warm(model, warm.state_dict())
     elif args.init:
-        model.load_state_dict(load_checkpoint(args.init)["model"])
-    frozen = freeze_encoder(model, args.freeze)
+        load_warm(model, load_checkpoint(args.init)["model"])
+    frozen = freeze(model, args.freeze, args.objective)
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-4)
-    criterion = BinnedCrossEntropy(centers, prior, args.lam).to(device)
-    run = Run(model, optimizer, criterion, frozen, device, config, centers, prior)
+    if args.objective == "gate":
+        criterion = ChromaSquaredError()
+    else:
+        criterion = BinnedCrossEntropy(centers, prior, args.lam).to(device)
+    run = Run(model, optimizer, criterion, frozen, device, config, centers, prior, args.objective)
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -193,8 +227,8 @@ def train_step(run: Run, lightness: torch.Tensor, ab: torch.Tensor, lr: float,
     for group in run.optimizer.param_groups:
         group["lr"] = lr
     with torch.autocast(run.device.type, enabled=scaler.is_enabled()):
-        logits = run.model.head.logits(run.model.features(lightness.to(run.device)))
-    loss = run.criterion(logits, ab.to(run.device))
+        prediction = run.predict(lightness)
+    loss = run.criterion(prediction, ab.to(run.device))
     run.optimizer.zero_grad(set_to_none=True)
     scaler.scale(loss).backward()
     scaler.step(run.optimizer)
