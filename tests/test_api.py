@@ -71,3 +71,23 @@ def test_colour_input_is_treated_as_gray(colorizer):
 def test_bad_array_is_refused(colorizer):
     with pytest.raises(ValueError, match="uint8"):
         vidcolor.colorize_image(np.zeros((4, 4, 3), np.float32), colorizer=colorizer)
+
+
+def test_colorize_image_keeps_alpha_and_depth_of_a_file(tmp_path, colorizer):
+    """A path is read whole: a 16-bit RGBA PNG comes back 16-bit RGBA with its own alpha."""
+    import cv2
+
+    rng = np.random.default_rng(3)
+    bgra = rng.integers(0, 65536, (48, 64, 4), dtype=np.uint16)
+    cv2.imwrite(str(tmp_path / "a.png"), bgra)
+    out = vidcolor.colorize_image(tmp_path / "a.png", colorizer=colorizer)
+    assert out.shape == (48, 64, 4) and out.dtype == np.uint16
+    np.testing.assert_array_equal(out[..., 3], bgra[..., 3])
+
+
+def test_colorize_image_refuses_several_pages(tmp_path, colorizer):
+    import tifffile
+
+    tifffile.imwrite(tmp_path / "two.tif", np.zeros((2, 32, 32), np.uint8))
+    with pytest.raises(ValueError, match="2 pages"):
+        vidcolor.colorize_image(tmp_path / "two.tif", colorizer=colorizer)

@@ -228,7 +228,7 @@ def test_folder_mirrors_tree_and_skips_a_bad_file(tmp_path, make_clip, tiny_weig
     assert code == 1
     dst = tmp_path / "reel_color"
     assert sorted(p.relative_to(dst).as_posix() for p in dst.rglob("*") if p.is_file()) == [
-        "day1/take.mp4", "still.png"
+        "day1/take.mp4", "still.png", "vidcolor-manifest.jsonl"
     ]
     assert err.count("\n") == 1 and "broken.mp4" in err
     summary = json.loads(out)

@@ -132,6 +132,15 @@ def test_timeline_continues_across_reconnects_and_jumps() -> None:
     assert second.map(3.0, now=101.0) == pytest.approx(2.1)  # never backwards
 
 
+def test_timeline_keeps_frames_flushed_after_a_loss_at_their_own_time() -> None:
+    """A lost connection's decoder gives its last frames back when the read times out,
+    seconds late: they belong just after the frames before them, not at the timeout."""
+    line = _Timeline(session_start=100.0, last=0.0)
+    assert line.map(10.0, now=100.0) == 0.0
+    assert line.map(10.04, now=100.04) == pytest.approx(0.04)
+    assert line.map(10.08, now=105.1) == pytest.approx(0.08)  # flushed at the 5-s timeout
+
+
 def test_segments_of_an_earlier_run_need_overwrite(tmp_path) -> None:
     (tmp_path / "cam_00003.mp4").write_bytes(b"earlier")
     with pytest.raises(OutputError, match="-y"):

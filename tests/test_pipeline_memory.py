@@ -6,9 +6,12 @@ import subprocess
 import sys
 import threading
 import time
+from fractions import Fraction
+from types import SimpleNamespace
 
 import av
 import numpy as np
+import pytest
 from test_pipeline_support import (  # noqa: F401  (fixtures)
     cli_env,
     colorizer_fixture,
@@ -18,7 +21,9 @@ from test_pipeline_support import (  # noqa: F401  (fixtures)
 import vidcolor.pipeline as pipeline
 from vidcolor.framecolor import Slot
 from vidcolor.io.planes import split_luma
-from vidcolor.pipeline import QUEUE_BYTES, colorize_video
+from vidcolor.io.reader import _decoder_threads
+from vidcolor.io.writer import _memory_caps, bare_info
+from vidcolor.pipeline import QUEUE_BYTES, colorize_video, default_batch
 from vidcolor.specs import OutputSpec
 
 
@@ -87,14 +92,69 @@ def _slot(width: int, height: int) -> Slot:
 
 
 def test_a_queue_holds_fewer_4k_frames_than_480p_ones():
-    def queue(budget: int = QUEUE_BYTES) -> pipeline._Channel:
-        return pipeline._Channel(most=16, least=4, budget=budget, stop=threading.Event())
+    def queue(budget: int = QUEUE_BYTES, least: int = 4) -> pipeline._Channel:
+        return pipeline._Channel(most=16, least=least, budget=budget, stop=threading.Event())
 
     assert _frames_taken(queue(), _slot(854, 480)) == 16  # the count binds
-    large = _slot(3840, 2160)
-    taken = _frames_taken(queue(), large)
-    assert 4 < taken < 16 and taken * large.nbytes <= QUEUE_BYTES
+    taken = _frames_taken(queue(), _slot(1920, 1080))
+    assert 4 < taken < 16
+    large = _slot(3840, 2160)  # batches of one (pipeline.default_batch)
+    assert _frames_taken(queue(least=1), large) == max(1, QUEUE_BYTES // large.nbytes)
     assert _frames_taken(queue(budget=1), large) == 4  # a batch always fits
+
+
+def test_frames_above_1080p_are_inferred_one_at_a_time_and_decoded_on_two_threads():
+    assert default_batch(3840, 2160) == 1
+    assert default_batch(1920, 1080) == default_batch(854, 480) == 4
+
+    def stream(width: int, height: int) -> SimpleNamespace:
+        return SimpleNamespace(codec_context=SimpleNamespace(width=width, height=height))
+
+    assert _decoder_threads(stream(3840, 2160)) == 2
+    assert _decoder_threads(stream(1920, 1080)) == 0  # FFmpeg's choice
+
+
+def test_x264_look_ahead_is_capped_above_1080p_unless_chosen():
+    """libx264's default 40-frame look-ahead holds ~1.3 GB of 4K frames: capped at 10 there,
+    but never over a preset or options the caller chose, nor at 1080p."""
+    def caps(width: int, height: int, preset=None, options=None, encoder="libx264"):
+        info = bare_info(width, height, Fraction(25), Fraction(1, 25))
+        return _memory_caps(encoder, info, preset, options or {})
+
+    assert caps(3840, 2160) == {"rc-lookahead": "10"}
+    assert caps(1920, 1080) == {}
+    assert caps(3840, 2160, preset="slow") == {}
+    assert caps(3840, 2160, options={"preset": "veryfast"}) == {}
+    assert caps(3840, 2160, encoder="ffv1") == {}
+
+
+_FREE_TWICE = """
+import sys, numpy as np
+from vidcolor.io.heap import map_large_blocks
+if sys.argv[1] == "fixed":
+    map_large_blocks()
+def rss():
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1])
+frame = np.ones(12 << 20, np.uint8)  # a 4K frame's size; freeing it raises glibc's threshold
+del frame
+before = rss()
+frame = np.ones(12 << 20, np.uint8)
+del frame
+print((rss() - before) / 1024)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
+def test_a_freed_4k_frame_goes_back_to_the_system():
+    """Without the fixed threshold the second 12 MB block comes from the heap and stays in
+    the process once freed: 4K frames then pile up in the threads' heaps."""
+    def kept_mb(mode: str) -> float:
+        out = subprocess.run([sys.executable, "-c", _FREE_TWICE, mode], capture_output=True,
+                             text=True, env=cli_env(), check=True)
+        return float(out.stdout)
+
+    assert kept_mb("fixed") < 2
+    assert kept_mb("default") > 8  # what the fix is for, on this libc
 
 
 def _peak_rss_mb(src, dst, weights) -> float:

@@ -6,6 +6,8 @@ Python API::
     stats = vidcolor.colorize_video("film.mp4", "film_color.mp4")   # -> vidcolor.Stats
     rgb = vidcolor.colorize_image("scan.png")                       # -> uint8 HxWx3
     spec = vidcolor.ModelSpec(device="cpu", size=256)                 # which network, where
+    look = vidcolor.LookSpec(saturation=1.2, reference="still.jpg")    # colourist controls
+    vidcolor.contact_sheet("film.mp4", "sheet.jpg", look=look)        # judge it before a render
     colorizer = spec.build(calls=1)                                  # frame-by-frame use
 
 Names are imported on first use, so ``import vidcolor`` (and the CLI's start) stays light:
@@ -28,6 +30,8 @@ _EXPORTS = {
     "ModelSpec": "vidcolor.specs",
     "TemporalSpec": "vidcolor.specs",
     "OutputSpec": "vidcolor.specs",
+    "LookSpec": "vidcolor.specs",
+    "contact_sheet": "vidcolor.look.sheet",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +25,12 @@ from vidcolor.options import (
     UsageError,
     build_parser,
     live_options_given,
+    look_spec,
     model_spec,
     output_spec,
     temporal_spec,
 )
+from vidcolor.session import Session
 from vidcolor.signals import forget_interrupt, interrupt_on_stop_signals
 from vidcolor.specs import STREAM_CODEC
 
@@ -40,6 +41,12 @@ def _live_module():
         return importlib.import_module("vidcolor.live")
     except ImportError:
         return None
+
+
+def _has_ray() -> bool:
+    from importlib.util import find_spec
+
+    return find_spec("ray") is not None
 
 
 def _is_live(args: argparse.Namespace, live) -> bool:
@@ -59,7 +66,14 @@ def _run_live(args: argparse.Namespace, live) -> int:
                          "use causal or off")
     if args.hwdec is not None:
         raise UsageError("--hwdec is for files; live sources decode in software")
+    if args.contact_sheet is not None or args.side_by_side or args.samples is not None:
+        raise UsageError("--contact-sheet, --samples and --side-by-side are for video files, "
+                         "not live runs")
+    if args.resume or args.workers is not None or args.ray is not None:
+        raise UsageError("--resume, --workers and --ray are for files and folders, not live "
+                         "runs")
     _check_encoding(args)
+    look = look_spec(args)
     timeout = LIVE_TIMEOUT if args.timeout is None else args.timeout
     source = live.SourceSpec(args.input, args.input_format, args.video_size, args.framerate,
                              dict(args.input_option), open_timeout=timeout,
@@ -68,17 +82,19 @@ def _run_live(args: argparse.Namespace, live) -> int:
         summary = live.run_live(
             source, outputs=args.output, preview=args.preview, serve=args.serve,
             segment_seconds=args.segment, overwrite=args.overwrite, model=model_spec(args),
-            temporal=temporal, output=output_spec(args), frames=args.frames,
+            temporal=temporal, output=output_spec(args), look=look, frames=args.frames,
             duration=args.duration, reconnect=not args.no_reconnect,
             give_up_after=GIVE_UP_AFTER if args.give_up_after is None else args.give_up_after,
             status=False if args.quiet else None,
         )
     except live.LiveError as exc:  # the outputs were finalized: say how far the run got
         if args.json:
-            print(json.dumps(dataclasses.asdict(exc.summary), indent=2, default=str))
+            print(json.dumps({**dataclasses.asdict(exc.summary), "look": dataclasses.asdict(look)},
+                             indent=2, default=str))
         raise
     if args.json:
-        print(json.dumps(dataclasses.asdict(summary), indent=2, default=str))
+        print(json.dumps({**dataclasses.asdict(summary), "look": dataclasses.asdict(look)},
+                         indent=2, default=str))
     return 0
 
 
@@ -115,63 +131,19 @@ def _refuse_live_options(args: argparse.Namespace) -> None:
                          f"input, or a restream output); {args.input} is a file")
 
 
-class _Session:
-    """One command's specs and colorizer, built once and reused for every file of a folder."""
+def _check_review(args: argparse.Namespace, src: Path) -> None:
+    """--contact-sheet, --samples and --side-by-side take one video file (usage errors)."""
+    from vidcolor.io.images import is_image
 
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
-        self.model, self.temporal, self.output = (
-            model_spec(args), temporal_spec(args), output_spec(args))
-        self._colorizer = None
-
-    @property
-    def colorizer(self):
-        if self._colorizer is None:
-            self._colorizer = self.model.build()
-        return self._colorizer
-
-    def run_file(self, src: Path, dst: Path, label: str) -> dict[str, Any]:
-        """Colorize one image or video; returns its JSON summary.
-
-        The input and the destination are checked before the model is loaded, so a bad
-        file fails fast.
-        """
-        from vidcolor.io.atomic import check_destination
-        from vidcolor.io.images import is_image
-
-        check_destination(dst, src, overwrite=self.args.overwrite)
-        if is_image(src):
-            return self._run_image(src, dst)
-        from vidcolor.io.reader import open_video
-        from vidcolor.pipeline import colorize_video
-        from vidcolor.progress import make_progress
-
-        open_video(src, hwdec=self.args.hwdec).close()
-        args = self.args
-        stats = colorize_video(
-            src, dst, colorizer=self.colorizer, temporal=self.temporal, output=self.output,
-            batch=args.batch, hwdec=args.hwdec, frames=args.frames, duration=args.duration,
-            overwrite=args.overwrite, progress=make_progress(label, quiet=args.quiet),
-        )
-        if stats.input_ends_early:  # kept, but the run must not look like a success
-            logging.getLogger(PROG).warning("%s: %s; the output holds what there was: %s",
-                                            label, stats.input_ends_early, dst)
-        return {"input": str(src), "kind": "video", **stats.to_dict()}
-
-    def _run_image(self, src: Path, dst: Path) -> dict[str, Any]:
-        from vidcolor.io.images import check_format, read_pages, write_pages
-        from vidcolor.stills import colorize_page
-
-        start = time.perf_counter()
-        pages = read_pages(src)
-        check_format(dst, len(pages))  # before the model loads
-        write_pages(dst, [colorize_page(page, self.colorizer) for page in pages], src=src,
-                    overwrite=self.args.overwrite)
-        return {"input": str(src), "output": str(dst), "kind": "image", "pages": len(pages),
-                "seconds": round(time.perf_counter() - start, 3)}
+    if args.samples is not None and args.contact_sheet is None:
+        raise UsageError("--samples goes with --contact-sheet")
+    if args.contact_sheet is not None and (args.side_by_side or args.output):
+        raise UsageError("--contact-sheet writes only the sheet; drop -o and --side-by-side")
+    if (args.contact_sheet is not None or args.side_by_side) and (src.is_dir() or is_image(src)):
+        raise UsageError(f"--contact-sheet and --side-by-side are for video files; {src} is not one")
 
 
-def _run_folder(session: _Session, src: Path, dst: Path) -> tuple[int, dict[str, Any]]:
+def _run_folder(session: Session, src: Path, dst: Path) -> tuple[int, dict[str, Any]]:
     from vidcolor.folders import folder_jobs
     from vidcolor.io.images import is_image
 
@@ -185,18 +157,37 @@ def _run_folder(session: _Session, src: Path, dst: Path) -> tuple[int, dict[str,
         raise FileNotFoundError(f"no images or videos under {src}")
     for out in {out.suffix.lower(): out for path, out in jobs if not is_image(path)}.values():
         _check_encoding(session.args, out)  # one per container, before any file is written
-    for path, out in jobs:
-        label = str(path.relative_to(src.resolve()))
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            done.append(session.run_file(path, out, label))
-        except KeyboardInterrupt:
-            raise
-        except Exception as exc:  # one bad file is reported and skipped
-            failed.append({"input": str(path), "error": _message(exc)})
-            print(f"{PROG}: error: {label}: {_message(exc)}", file=sys.stderr)
-    summary = {"kind": "folder", "output": str(dst), "files": done, "failed": failed}
+    from vidcolor.progress import make_progress
+    from vidcolor.scale.jobs import Job
+    from vidcolor.scale.runner import colorize_folder, executor
+
+    def report(label: str, exc: BaseException) -> str:  # one bad file is reported and skipped
+        print(f"{PROG}: error: {label}: {_message(exc)}", file=sys.stderr)
+        return _message(exc)
+
+    args = session.args
+    dst.mkdir(parents=True, exist_ok=True)
+    labelled = [(path, out, str(path.relative_to(src.resolve()))) for path, out in jobs]
+    with executor(args.workers, args.ray, args.device) as pool:
+        done, failed, skipped = colorize_folder(
+            Job(args), labelled, dst, pool, make_progress(src.name, quiet=args.quiet), report)
+    summary = {"kind": "folder", "output": str(dst), "files": done, "failed": failed,
+               "skipped": skipped}
     return (1 if failed else 0), summary
+
+
+def _run_segmented(args: argparse.Namespace, src: Path, dst: Path) -> dict[str, Any]:
+    """One video in keyframe-aligned segments: --resume, --workers N, --ray."""
+    from vidcolor.progress import make_progress
+    from vidcolor.scale.jobs import Job
+    from vidcolor.scale.runner import colorize_segmented, executor
+
+    if args.frames is not None or args.duration is not None:
+        raise UsageError("--frames and --duration cannot be combined with --resume, --workers "
+                         "or --ray on one file")
+    with executor(args.workers, args.ray, args.device) as pool:
+        return colorize_segmented(Job(args), src, dst, pool, make_progress(src.name, args.quiet),
+                                  resume=args.resume, seconds=args.split)
 
 
 def _message(exc: BaseException) -> str:
@@ -219,24 +210,34 @@ def _run(args: argparse.Namespace) -> int:
     if len(args.output) > 1:
         raise UsageError("only live runs take several outputs")
     _refuse_live_options(args)
+    if args.ray is not None and not _has_ray():
+        raise UsageError("--ray needs Ray: pip install 'vidcolor[ray]'")
     src = Path(args.input)
     if not src.exists():
         raise FileNotFoundError(f"input {src} does not exist")
     if not os.access(src, os.R_OK):
         raise PermissionError(f"input {src} is not readable")
+    _check_review(args, src)
     dst = Path(args.output[0]) if args.output else default_output(src)
-    session = _Session(args)
-    if src.is_dir():
+    session = Session(args)
+    if args.contact_sheet is not None:
+        code, summary, cut_short = 0, session.contact_sheet(src), False
+    elif src.is_dir():
         code, summary = _run_folder(session, src, dst)
         cut_short = any(f.get("input_ends_early") for f in summary["files"])
     else:
+        scaled = args.resume or args.workers is not None or args.ray is not None
+        if scaled and is_image(src):
+            raise UsageError("--resume, --workers and --ray are for videos and folders; "
+                             f"{src} is an image")
         if not is_image(src):
             _check_encoding(args, dst)
-        summary = session.run_file(src, dst, src.name)
+        summary = (_run_segmented(args, src, dst) if scaled
+                   else session.run_file(src, dst, src.name))
         code, cut_short = 0, bool(summary.get("input_ends_early"))
     code = code or int(cut_short)
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print(json.dumps({**summary, "look": dataclasses.asdict(session.look)}, indent=2))
     return code
 
 

@@ -8,13 +8,15 @@
 
 The temporal stage sits between ``infer`` and ``finish``: it turns ``slot.predicted`` into the
 ab that ``finish`` paints. The output's luma plane is the input's, byte for byte; only the
-chroma planes are new.
+chroma planes are new. A :class:`~vidcolor.look.chain.Look` steps in at fixed points:
+``negative`` inverts the luma in ``prepare`` (it is then the input); in ``finish`` the chroma
+controls change the ab, and only the opt-in enhance steps change the luma.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import av
@@ -22,9 +24,12 @@ import numpy as np
 
 from .colorizer import Colorizer, on_host
 from .io.planes import LumaFrame, chroma_size, merge_planes, split_luma
+from .look.review import beside
 
 if TYPE_CHECKING:
     import torch
+
+    from .look.chain import Look
 
 
 @dataclass
@@ -50,14 +55,22 @@ class Slot:
 
 
 class FrameColor:
-    """The per-frame chain around a :class:`Colorizer`, building ``pix_fmt`` output frames."""
+    """The per-frame chain around a :class:`Colorizer`, building ``pix_fmt`` output frames.
 
-    def __init__(self, colorizer: Colorizer, pix_fmt: str = "yuv420p") -> None:
+    ``look``: the colourist controls (None: the network's colour). ``side_by_side``: each
+    frame comes out as gray | colour, twice as wide (a review output).
+    """
+
+    def __init__(self, colorizer: Colorizer, pix_fmt: str = "yuv420p", look: Look | None = None,
+                 side_by_side: bool = False) -> None:
         self.colorizer, self.pix_fmt = colorizer, pix_fmt
+        self.look, self.side_by_side = look, side_by_side
 
     def prepare(self, frame: av.VideoFrame) -> Slot:
         """A decoded frame -> its luma and the network's input."""
         luma = split_luma(frame)
+        if self.look is not None:
+            self.look.invert(luma.y, luma.full_range)
         return Slot(luma, self.colorizer.lightness_small(luma.y, luma.full_range))
 
     def infer(self, slots: Sequence[Slot]) -> None:
@@ -67,9 +80,19 @@ class FrameColor:
             slot.predicted = prediction
 
     def finish(self, slot: Slot, ab: np.ndarray) -> av.VideoFrame:
-        """ab at the network's size -> the colour frame, on the slot's own luma plane."""
-        luma = slot.luma
+        """ab at the network's size -> the colour frame, on the slot's own luma plane (or,
+        with a luma-changing enhance step, on that step's result)."""
+        luma, lightness = slot.luma, slot.lightness
+        if self.look is not None:
+            ab = self.look.chroma(ab, slot.lightness)
+            y = self.look.luma(luma.y, luma.full_range)
+            if y is not luma.y:
+                luma = replace(luma, y=y)
+                lightness = self.colorizer.lightness_small(y, luma.full_range)
         cb, cr = self.colorizer.chroma_planes(
-            ab, slot.lightness, chroma_size(self.pix_fmt, luma.width, luma.height), luma.matrix,
+            ab, lightness, chroma_size(self.pix_fmt, luma.width, luma.height), luma.matrix,
             luma.full_range)
-        return merge_planes(luma, cb, cr, self.pix_fmt)
+        frame = merge_planes(luma, cb, cr, self.pix_fmt)
+        if self.look is not None:
+            frame = self.look.rgb_frame(frame)
+        return beside(slot.luma, frame) if self.side_by_side else frame

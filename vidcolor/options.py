@@ -10,15 +10,26 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from vidcolor.look.steps import help_text as enhance_help
+from vidcolor.scale import SEGMENT_SECONDS
 from vidcolor.specs import (
     FILE_CRF,
+    SATURATION_MAX,
+    SHIFT_MAX,
     TEMPORAL_MODES,
+    LookSpec,
     ModelSpec,
     OutputSpec,
     TemporalSpec,
 )
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 PROG = "vidcolor"
 LIVE_TIMEOUT = 5.0  # seconds of silence before a live source counts as lost
@@ -26,6 +37,9 @@ GIVE_UP_AFTER = 60.0  # seconds a live source may stay lost
 # Options only live runs use (their group in build_parser), by argparse dest.
 LIVE_ONLY = ("preview", "serve", "input_format", "video_size", "framerate", "segment",
              "input_option", "timeout", "give_up_after", "no_reconnect")
+# The colourist controls: LookSpec's fields, options of the same names and --preset-file keys.
+LOOK_OPTIONS = ("saturation", "warmth", "tint", "reference", "enhance", "negative")
+SAMPLES = 12  # contact sheet frames unless --samples says
 
 
 class UsageError(Exception):
@@ -137,13 +151,62 @@ def build_parser() -> argparse.ArgumentParser:
         help="auto: an int8 decoder with onnxruntime, fp16 on CUDA, else fp32 (default: auto)")
     add("--size", type=_size, default=256, metavar="PX",
         help="the short side the network sees, a multiple of 32 (default: 256)")
-    add("--batch", type=_positive(int), default=4, metavar="N",
-        help="frames per inference call (default: 4)")
+    add("--batch", type=_positive(int), default=None, metavar="N",
+        help="frames per inference call (default: 4; 1 for frames above 1080p)")
     add("--temporal", default="causal", choices=TEMPORAL_MODES,
         help="colour stabilization between frames; bidirectional looks ahead, files only "
              "(default: causal)")
     add("--temporal-strength", type=_unit, default=0.9, metavar="X",
         help="how firmly colours are held from frame to frame, 0..1 (default: 0.9)")
+
+    add = parser.add_argument_group(
+        "look (colourist controls; files, stills and live runs alike)").add_argument
+    add("--saturation", type=float, metavar="S",
+        help=f"chroma gain: 0 gray, 1 the model's, up to {SATURATION_MAX:g}; keeps the luma "
+             "(default: 1)")
+    add("--warmth", type=float, metavar="W",
+        help=f"added to CIELAB b, -{SHIFT_MAX:g}..{SHIFT_MAX:g}: + yellower, - bluer; keeps the "
+             "luma (default: 0)")
+    add("--tint", type=float, metavar="T",
+        help=f"added to CIELAB a, -{SHIFT_MAX:g}..{SHIFT_MAX:g}: + magenta, - green; keeps the "
+             "luma (default: 0)")
+    add("--reference", metavar="IMAGE",
+        help="move the colours toward this image's, per lightness band (a still of the "
+             "period); keeps the luma (default: none)")
+    add("--enhance", metavar="STEPS",
+        help="opt-in steps that CHANGE THE LUMA, e.g. clahe=2,sharpen=0.5; they run in this "
+             f"order whatever the spelling: {enhance_help()} (default: none)")
+    add("--negative", action=argparse.BooleanOptionalAction,
+        help="the input is a scanned negative: its luma is inverted before colorizing, and "
+             "the output keeps the inverted luma (default: off)")
+    add("--preset-file", metavar="TOML",
+        help="a look saved as TOML (keys: " + ", ".join(LOOK_OPTIONS) + "); options given on "
+             "the command line win; a relative reference is taken from the file's folder "
+             "(default: none)")
+
+    add = parser.add_argument_group("review before a long render (video files)").add_argument
+    add("--contact-sheet", metavar="IMAGE",
+        help="write only a contact sheet: frames spread over the video, gray | colour, "
+             "timestamped, with the chosen look (default: off)")
+    add("--samples", type=_positive(int), metavar="N",
+        help=f"frames on the contact sheet (default: {SAMPLES})")
+    add("--side-by-side", action="store_true",
+        help="write gray | colour video, twice as wide, for review (default: off)")
+
+    add = parser.add_argument_group("archives at scale (files and folders)").add_argument
+    add("--resume", action="store_true",
+        help="continue an interrupted run of the same command from its last finished "
+             "segment (a sidecar folder beside the output records them; default: start over)")
+    add("--workers", type=_positive(int), metavar="N",
+        help="colorize N files of a folder, or N segments of one file, at once, each on its "
+             "share of the cores (default: 1; with --ray, one per two of the cluster's CPUs)")
+    add("--ray", nargs="?", const="", metavar="ADDRESS",
+        help="run files and segments as Ray tasks: on the cluster at ADDRESS, or on a Ray "
+             "started here without one; paths must be on storage every node sees "
+             "(default: off)")
+    add("--split", type=_positive(float), default=SEGMENT_SECONDS, metavar="S",
+        help="with --resume, --workers or --ray: cut a file at keyframes into segments of "
+             f"about S seconds (default: {SEGMENT_SECONDS:g})")
 
     add = parser.add_argument_group("reporting").add_argument
     add("--json", action="store_true", help="print a JSON summary on stdout (default: off)")
@@ -193,3 +256,42 @@ def temporal_spec(args: argparse.Namespace) -> TemporalSpec:
 def output_spec(args: argparse.Namespace) -> OutputSpec:
     """No --codec: each output's container chooses (H.264 for restreams)."""
     return OutputSpec(codec=args.codec, crf=args.crf, preset=args.preset, bitrate=args.bitrate)
+
+
+def look_spec(args: argparse.Namespace) -> LookSpec:
+    """The look the options and ``--preset-file`` ask for (an option given wins over the
+    file). The reference image is read here, so that a bad one is a usage error (exit 2)."""
+    from vidcolor.io.errors import InputError
+
+    values = read_preset(Path(args.preset_file)) if args.preset_file else {}
+    values.update({k: getattr(args, k) for k in LOOK_OPTIONS if getattr(args, k) is not None})
+    try:
+        spec = LookSpec(**values)
+        spec.build()
+    except (ValueError, InputError) as exc:
+        raise UsageError(f"{exc} (see {PROG} --help)") from None
+    return spec
+
+
+_NUMBER, _TEXT, _FLAG = ((int, float), "a number"), ((str,), "a string"), ((bool,), "true or false")
+_PRESET_TYPES = {"saturation": _NUMBER, "warmth": _NUMBER, "tint": _NUMBER, "reference": _TEXT,
+                 "enhance": _TEXT, "negative": _FLAG}
+
+
+def read_preset(path: Path) -> dict[str, Any]:
+    """A ``--preset-file``: TOML whose keys are the look options' names (``enhance`` spelled
+    as on the command line); a relative ``reference`` is taken from the file's folder."""
+    try:
+        values = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"--preset-file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    for key, value in values.items():
+        if key not in _PRESET_TYPES:
+            raise UsageError(f"--preset-file {path}: unknown key {key!r}; known: "
+                             f"{', '.join(LOOK_OPTIONS)}")
+        kinds, word = _PRESET_TYPES[key]
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            raise UsageError(f"--preset-file {path}: {key} must be {word}, got {value!r}")
+    if "reference" in values:
+        values["reference"] = str(path.parent / Path(values["reference"]).expanduser())
+    return values

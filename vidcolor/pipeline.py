@@ -29,7 +29,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,23 +37,27 @@ import av
 import numpy as np
 
 from vidcolor.framecolor import FrameColor, Slot
-from vidcolor.io.reader import VideoReader, open_video
+from vidcolor.io.heap import map_large_blocks
+from vidcolor.io.reader import BIG_FRAME, VideoReader, open_video
 from vidcolor.io.writer import VideoWriter
 from vidcolor.progress import NullProgress, Progress
 from vidcolor.signals import StopRequests
-from vidcolor.specs import ModelSpec, OutputSpec, TemporalSpec
+from vidcolor.specs import LookSpec, ModelSpec, OutputSpec, TemporalSpec
 
 if TYPE_CHECKING:
     from vidcolor.colorizer import Colorizer
+    from vidcolor.look.chain import Look
+    from vidcolor.scale.segments import Segment
     from vidcolor.temporal import TemporalStage
 
 log = logging.getLogger(__name__)
 
 STAGES = ("decode", "prepare", "infer", "temporal", "chroma", "encode")
 _POLL = 0.05  # seconds between checks of the stop flag while a queue is full or empty
-# Bytes of frames a queue holds past its first batch: four or five 4K frames, while at 480p
-# (default model size: 2.7 MB a frame at most) the count of items binds first.
-QUEUE_BYTES = 48 << 20
+# Bytes of frames a queue holds past its first batch: one 4K frame (8.8 MB), six 1080p ones,
+# while at 480p the count of items binds first; about half a second of work at any size on a
+# 2-core CPU. 48 MB (five 4K frames a queue) cost 4K runs 110 MB more for no speed.
+QUEUE_BYTES = 16 << 20
 
 
 class _End:
@@ -342,11 +346,12 @@ class _Run:
     def __init__(self, reader: VideoReader, writer: VideoWriter, colorizer: Colorizer,
                  temporal: TemporalStage | None, batch: int, progress: Progress,
                  limit: Callable[[av.VideoFrame], bool], stats: Stats,
-                 interrupts: _Interrupts | None = None) -> None:
+                 interrupts: _Interrupts | None = None, look: Look | None = None,
+                 side_by_side: bool = False) -> None:
         self.reader, self.writer, self.progress, self.limit = reader, writer, progress, limit
         self.interrupts = interrupts or _Interrupts()
         self.stats, self.timer = stats, _Timer(stats, threading.Lock())
-        self.frames = FrameColor(colorizer, writer.pix_fmt)
+        self.frames = FrameColor(colorizer, writer.pix_fmt, look, side_by_side)
         self.infer = _Infer(self.frames, batch, self.timer)
         self.stabilize = _Stabilize(temporal, self.timer)
         self.stop = threading.Event()
@@ -467,6 +472,13 @@ class _Run:
             raise
 
 
+def default_batch(width: int, height: int) -> int:
+    """4 frames per inference call, 1 above 1080p: there the encoder, not the network, sets
+    the pace, and every frame a batch gathers holds its full-size luma (8 MB at 4K) while
+    ONNX Runtime keeps buffers sized for the whole batch."""
+    return 1 if width * height > BIG_FRAME else 4
+
+
 def _frame_limit(frames: int | None, duration: float | None) -> Callable[[av.VideoFrame], bool]:
     """True for the first frame past ``frames`` frames or ``duration`` seconds."""
     seen = 0
@@ -493,12 +505,15 @@ def colorize_video(
     colorizer: Colorizer | None = None,
     temporal: TemporalSpec = TemporalSpec(),
     output: OutputSpec = OutputSpec(),
-    batch: int = 4,
+    batch: int | None = None,
     hwdec: str | None = None,
     frames: int | None = None,
     duration: float | None = None,
     overwrite: bool = False,
     progress: Progress | None = None,
+    segment: Segment | None = None,
+    look: LookSpec = LookSpec(),
+    side_by_side: bool = False,
 ) -> Stats:
     """Colorize the video ``src`` into ``dst``; returns the run's :class:`Stats`.
 
@@ -507,27 +522,39 @@ def colorize_video(
     ("cuda": NVDEC) decodes on the GPU; ``OutputSpec(codec="h264_nvenc")`` encodes there.
     ``frames``/``duration`` stop early. Raises :class:`Interrupted` on Ctrl-C (or any signal
     whose handler is ``signal.default_int_handler``) after keeping the partial output.
+    ``batch``: frames per inference call; None: :func:`default_batch`.
+    ``segment`` (:mod:`vidcolor.scale.segments`): colorize only that keyframe-aligned piece,
+    video only, its temporal stage warmed on the frames before it. ``look``: the colourist
+    controls. ``side_by_side``: write gray | colour frames, twice as wide, for review.
     """
     if colorizer is not None and model is not None:
         raise ValueError("give a model spec or a ready colorizer, not both")
     started = time.perf_counter()
+    map_large_blocks()
     colorizer = colorizer or (model or ModelSpec()).build()
-    stage = temporal.build()
+    stage, painted = temporal.build(), look.build()
     progress = progress or NullProgress()
     stats = Stats(engine=colorizer.engine.name, device=str(colorizer.engine.device))
     # From before the temporary output exists until it is kept or removed, Ctrl-C is only
     # counted and the run acts on it at safe points (one that comes before the stages start
     # stops them at once and leaves nothing).
-    with open_video(src, hwdec=hwdec) as reader, _Interrupts() as interrupts:
-        writer = VideoWriter(dst, reader.info, reader.copy_streams, codec=output.codec,
+    carried = {} if segment is None else {"copy_types": ()}
+    with open_video(src, hwdec=hwdec, **carried) as reader, _Interrupts() as interrupts:
+        info = replace(reader.info, width=2 * reader.info.width) if side_by_side else reader.info
+        writer = VideoWriter(dst, info, reader.copy_streams, codec=output.codec,
                              crf=output.file_crf, preset=output.preset, src=src,
                              overwrite=overwrite)
         total = reader.info.frames
         if frames is not None:
             total = min(total, frames) if total else frames
+        source, counted = reader, progress
+        if segment is not None:  # the segment's writer counts only the frames it keeps
+            source = segment.read(reader, after=getattr(stage, "window", 0))
+            writer, counted, total = segment.write(writer, progress), NullProgress(), segment.frames
         try:
-            run = _Run(reader, writer, colorizer, stage, batch, progress,
-                       _frame_limit(frames, duration), stats, interrupts)
+            batch = batch or default_batch(reader.info.width, reader.info.height)
+            run = _Run(source, writer, colorizer, stage, batch, counted,
+                       _frame_limit(frames, duration), stats, interrupts, painted, side_by_side)
             progress.start(total)
         except BaseException:
             writer.abort()
@@ -541,5 +568,6 @@ def colorize_video(
     if interrupts.count:  # the signal came just after the run had finished the output
         raise Interrupted(writer.dst, complete=True)
     stats.output = str(dst)
+    stats.frames = writer.frames  # without a segment's warm-up frames
     stats.seconds = time.perf_counter() - started
     return stats

@@ -2,8 +2,9 @@
 
 The command line and a Python user build the same objects: :class:`ModelSpec` (which network,
 on which back end and device, at what size), :class:`TemporalSpec` (how chroma is stabilized
-between frames) and :class:`OutputSpec` (how video is encoded). Files, stills and live runs
-take them as they are, so a new option is added in one place. ``ModelSpec.build`` is the one
+between frames), :class:`OutputSpec` (how video is encoded) and :class:`LookSpec` (the
+colourist controls). Files, stills and live runs take them as they are, so a new option is
+added in one place. ``ModelSpec.build`` is the one
 place a :class:`~vidcolor.colorizer.Colorizer` is made from a spec, ``TemporalSpec.build`` the
 one place a temporal stage is.
 """
@@ -13,8 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .look.steps import Step, parse_steps, spell
+
 if TYPE_CHECKING:
     from .colorizer import Colorizer
+    from .look.chain import Look
     from .temporal import TemporalStage
 
 TEMPORAL_MODES = ("off", "causal", "bidirectional")
@@ -97,3 +101,53 @@ class OutputSpec:
     @property
     def file_crf(self) -> float:
         return FILE_CRF if self.crf is None else self.crf
+
+
+SATURATION_MAX = 4.0
+SHIFT_MAX = 50.0  # ab units: warmth and tint
+
+
+@dataclass(frozen=True)
+class LookSpec:
+    """Colourist controls (``vidcolor.look``). The chroma ones keep the luma the input's:
+    ``saturation`` (chroma gain: 0 gray, 1 the model's, up to 4), ``warmth`` (added to b:
+    + yellow, - blue) and ``tint`` (added to a: + magenta, - green), in CIELAB ab units
+    (-50..50), and ``reference``, an image whose colours the output's a,b statistics are moved
+    toward, per lightness band. ``enhance``: opt-in steps that change the luma, spelled as on
+    the command line (``"clahe=2,sharpen=0.5"``, kept in the fixed order they run in).
+    ``negative``: the input is a scanned negative; its luma is inverted before colorizing.
+    Bad values raise ValueError; an unreadable reference, ``vidcolor.io.InputError`` from
+    :meth:`build`."""
+
+    saturation: float = 1.0
+    warmth: float = 0.0
+    tint: float = 0.0
+    reference: str | None = None
+    enhance: str = ""
+    negative: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.saturation <= SATURATION_MAX:
+            raise ValueError(f"saturation must be within 0..{SATURATION_MAX:g}, "
+                             f"got {self.saturation:g}")
+        for name in ("warmth", "tint"):
+            if not -SHIFT_MAX <= getattr(self, name) <= SHIFT_MAX:
+                raise ValueError(f"{name} must be within -{SHIFT_MAX:g}..{SHIFT_MAX:g} ab "
+                                 f"units, got {getattr(self, name):g}")
+        object.__setattr__(self, "enhance", spell(parse_steps(self.enhance)))
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """The enhance steps, parsed, in the order they run."""
+        return parse_steps(self.enhance)
+
+    @property
+    def changes_luma(self) -> bool:
+        """Whether the output's luma is no longer the input's (an enhance step, or negative)."""
+        return bool(self.steps) or self.negative
+
+    def build(self) -> Look:
+        """The look, ready for frames: the reference image read and its palette measured."""
+        from .look.chain import Look
+
+        return Look(self)

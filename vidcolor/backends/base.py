@@ -60,9 +60,19 @@ def check_input(L: torch.Tensor) -> None:
         raise ValueError(f"L height and width must be multiples of 32, got {tuple(L.shape[2:])}")
 
 
+_share: int | None = None  # this process's share of the cores, when it is one worker of several
+
+
+def share_cores(cores: int | None) -> None:
+    """Size every engine built from now on for ``cores`` cores (None: all): a worker among
+    several on one machine (``vidcolor.scale``), whose threads would otherwise contend."""
+    global _share
+    _share = None if cores is None else max(1, cores)
+
+
 def usable_cores() -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, cores or 1)
+    return max(1, min(cores or 1, _share or cores or 1))
 
 
 def default_threads() -> int:

@@ -46,6 +46,10 @@ class OnnxRuntimeEngine:
         options.inter_op_num_threads = 1
         # Idle workers sleep instead of spinning (see the module docstring).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # No memory pattern (one block per input shape, planned from the first run): with
+        # calls in flight it peaks ~130 MB higher at batch 4 (25 at batch 1) than allocating
+        # each tensor from the arena, for no speed measurable beside the convolutions.
+        options.enable_mem_pattern = False
         self.threads = options.intra_op_num_threads
         self.dtype = dtype
         self.path = Path(onnx_path)

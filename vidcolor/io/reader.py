@@ -27,6 +27,13 @@ log = logging.getLogger(__name__)
 
 Item = av.VideoFrame | av.Packet
 _LOGGED_SKIPS = 5
+# Frames above 1080p (pixels) get memory caps: decoder threads here, batches of one in the
+# pipeline, a shorter x264 look-ahead in the writer. There the encoder, not the decoder or
+# the network, sets the pace, and each frame held costs 8 to 25 MB.
+BIG_FRAME = 1920 * 1088
+# Decoder threads above 1080p: FFmpeg's choice (a thread per core, plus one) holds a 4K frame
+# (12.4 MB) per thread; two still decode 4K faster than the encoder takes it.
+_BIG_FRAME_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,7 @@ class VideoReader:
                 raise InputError(f"{self.src}: no video stream")
             self.video_stream = self.container.streams.video[0]
             self.video_stream.thread_type = "AUTO"
-            self.video_stream.thread_count = threads
+            self.video_stream.thread_count = threads or _decoder_threads(self.video_stream)
             self.copy_streams = [s for s in self.container.streams if s.type in copy_types]
             self._last_pts: int | None = None  # of the last frame yielded
             self._seen = _TimestampGuess()
@@ -103,6 +110,15 @@ class VideoReader:
         while self._pending:
             yield self._pending.popleft()
         yield from self._items
+
+    def seek(self, pts: int) -> None:
+        """Restart at the video keyframe at or before ``pts`` (video time base): where a
+        segment of the file (``vidcolor.scale``) starts decoding. Frames keep their own pts."""
+        self._items.close()
+        self._pending.clear()
+        self.container.seek(pts, stream=self.video_stream, backward=True)  # flushes decoders
+        self._last_pts, self._seen, self._ended = None, _TimestampGuess(), False
+        self._items = self._demux()
 
     def close(self) -> None:
         """Release the input; safe to call twice."""
@@ -220,6 +236,12 @@ class _TimestampGuess:
         if pts is not None and self.faulty_pts <= self.faulty_dts:
             return pts
         return dts  # None at the end of a flush: the caller extrapolates from the last frame
+
+
+def _decoder_threads(stream: av.video.stream.VideoStream) -> int:
+    """0 (FFmpeg's choice) up to 1080p, :data:`_BIG_FRAME_THREADS` above."""
+    ctx = stream.codec_context
+    return _BIG_FRAME_THREADS if ctx.width * ctx.height > BIG_FRAME else 0
 
 
 def open_video(src: str | os.PathLike[str], **options: Any) -> VideoReader:

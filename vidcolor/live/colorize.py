@@ -15,18 +15,21 @@ from vidcolor.framecolor import FrameColor
 
 if TYPE_CHECKING:
     from vidcolor.colorizer import Colorizer
+    from vidcolor.look.chain import Look
     from vidcolor.temporal import TemporalStage
 
 PIX_FMT = "yuv420p"
 
 
 class FrameColorizer:
-    """``temporal``: a causal :class:`~vidcolor.temporal.TemporalStage`, or None."""
+    """``temporal``: a causal :class:`~vidcolor.temporal.TemporalStage`, or None; ``look``:
+    the colourist controls, as for files."""
 
-    def __init__(self, colorizer: Colorizer, temporal: TemporalStage | None = None) -> None:
+    def __init__(self, colorizer: Colorizer, temporal: TemporalStage | None = None,
+                 look: Look | None = None) -> None:
         if temporal is not None and temporal.window:
             raise ValueError("live runs need a temporal stage without look-ahead (causal)")
-        self.chain, self.temporal = FrameColor(colorizer, PIX_FMT), temporal
+        self.chain, self.temporal = FrameColor(colorizer, PIX_FMT, look), temporal
 
     @property
     def engine(self):

@@ -20,8 +20,9 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from vidcolor.io.heap import map_large_blocks
 from vidcolor.signals import STOP_SIGNALS, StopRequests
-from vidcolor.specs import ModelSpec, OutputSpec, TemporalSpec
+from vidcolor.specs import LookSpec, ModelSpec, OutputSpec, TemporalSpec
 
 from .backoff import Backoff
 from .colorize import FrameColorizer
@@ -61,6 +62,7 @@ def run_live(
     colorizer: Colorizer | None = None,
     temporal: TemporalSpec = TemporalSpec(),
     output: OutputSpec = OutputSpec(),
+    look: LookSpec = LookSpec(),
     frames: int | None = None,
     duration: float | None = None,
     reconnect: bool = True,
@@ -81,7 +83,7 @@ def run_live(
     ``outputs``: files (``segment_seconds`` cuts them) and restream URLs, encoded as
     ``output`` says. ``serve``: the preview page's [HOST:]PORT; its URL is printed on stderr.
     ``colorizer``: a ready one; else one is built from ``model``, making one call at a time.
-    ``temporal``: causal or off (live runs cannot look ahead).
+    ``temporal``: causal or off (live runs cannot look ahead). ``look``: colourist controls.
     ``status``: the rich status line (None: on a TTY). ``stats``: pass a :class:`LiveStats`
     to watch the run from another thread (benchmarks). The summary's ``stopped_by``: frames,
     duration, signal, stop, window closed, source ended (a file or finite HTTP source), gave
@@ -93,6 +95,7 @@ def run_live(
     if temporal.looks_ahead:
         raise ValueError(f"live runs support temporal 'causal' or 'off', not {temporal.mode!r}")
     spec = source if isinstance(source, SourceSpec) else SourceSpec(source)
+    map_large_blocks()
     timeout = spec.read_timeout
     sinks: list[Sink] = []
     try:
@@ -107,7 +110,7 @@ def run_live(
             sinks.append(WindowSink())
         # one frame at a time: each call gets every core (lower latency than calls in flight)
         paint = FrameColorizer(colorizer or (model or ModelSpec()).build(calls=1),
-                               temporal.build())
+                               temporal.build(), look.build())
     except BaseException:
         _close_all(sinks)
         raise

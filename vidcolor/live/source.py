@@ -146,19 +146,24 @@ def audio_signature(stream: av.audio.stream.AudioStream) -> tuple:
 class _Timeline:
     """Maps one connection's source timestamps onto the session's seconds-since-start, so
     video and audio stay in step and reconnects continue forward instead of restarting at 0.
-    A jump of more than ``tolerance`` seconds (source restart, wrap) re-anchors to the clock."""
+    A jump of more than ``tolerance`` seconds in the source's own timestamps (source restart,
+    wrap) re-anchors to the clock. Late arrival alone does not: the frames a decoder gives
+    back when a lost connection is flushed, seconds after the loss, keep their own times
+    instead of landing, stale, where the loss was noticed."""
 
     def __init__(self, session_start: float, last: float, tolerance: float = 2.0) -> None:
         self._start, self._last, self._tolerance = session_start, last, tolerance
         self._offset: float | None = None
+        self._src: float | None = None  # the latest source timestamp seen
 
     def map(self, src_time: float | None, now: float) -> float:
         wall = now - self._start
         if src_time is None:
             out = wall
         else:
-            if self._offset is None or abs(src_time + self._offset - wall) > self._tolerance:
+            if self._src is None or abs(src_time - self._src) > self._tolerance:
                 self._offset = max(wall, self._last) - src_time
+            self._src = src_time
             out = src_time + self._offset
         self._last = max(self._last, out)
         return out
