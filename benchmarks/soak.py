@@ -161,37 +161,41 @@ def soak(args: argparse.Namespace, folder: Path) -> dict:
                                 stdin=subprocess.DEVNULL)
     log = _Log(vidcolor.stderr)
     sender = Sender(url, args.size, args.fps)
-    time.sleep(args.warmup)  # the model loads and the port is bound before the first push
-    sender.start()
-    began = time.monotonic()
-    samples: list[tuple[float, float]] = []
-    restarts, gaps = 0, []
-    next_kill, next_sample = began + args.restart_every, began
-    end = began + args.minutes * 60
-    while (now := time.monotonic()) < end and vidcolor.poll() is None:
-        if now >= next_sample:
-            mb = rss_mb(vidcolor.pid)
-            if mb is not None:
-                samples.append((round(now - began, 1), round(mb, 1)))
-            next_sample += args.every
-        if now >= next_kill and sender.proc is not None:
-            sender.kill()
-            gap = args.gaps[restarts % len(args.gaps)]
-            gaps.append(gap)
-            time.sleep(gap)
-            sender.start()
-            restarts += 1
-            next_kill = time.monotonic() + args.restart_every
-        time.sleep(0.2)
-    cpu = cpu_seconds(vidcolor.pid) if vidcolor.poll() is None else None
-    wall = time.monotonic() - began
-    vidcolor.send_signal(signal.SIGINT)
-    try:
-        exit_status = vidcolor.wait(120)
-    except subprocess.TimeoutExpired:
-        vidcolor.kill()
-        exit_status = f"hung after SIGINT (killed): {vidcolor.wait()}"
-    sender.kill()
+    try:  # an interrupted soak leaves no sender pushing and no vidcolor recording
+        time.sleep(args.warmup)  # the model loads and the port is bound before the first push
+        sender.start()
+        began = time.monotonic()
+        samples: list[tuple[float, float]] = []
+        restarts, gaps = 0, []
+        next_kill, next_sample = began + args.restart_every, began
+        end = began + args.minutes * 60
+        while (now := time.monotonic()) < end and vidcolor.poll() is None:
+            if now >= next_sample:
+                mb = rss_mb(vidcolor.pid)
+                if mb is not None:
+                    samples.append((round(now - began, 1), round(mb, 1)))
+                next_sample += args.every
+            if now >= next_kill and sender.proc is not None:
+                sender.kill()
+                gap = args.gaps[restarts % len(args.gaps)]
+                gaps.append(gap)
+                time.sleep(gap)
+                sender.start()
+                restarts += 1
+                next_kill = time.monotonic() + args.restart_every
+            time.sleep(0.2)
+        cpu = cpu_seconds(vidcolor.pid) if vidcolor.poll() is None else None
+        wall = time.monotonic() - began
+        vidcolor.send_signal(signal.SIGINT)
+        try:
+            exit_status = vidcolor.wait(120)
+        except subprocess.TimeoutExpired:
+            vidcolor.kill()
+            exit_status = f"hung after SIGINT (killed): {vidcolor.wait()}"
+    finally:
+        sender.kill()
+        if vidcolor.poll() is None:
+            vidcolor.kill()
     out.close()
     log.join()
     stderr = "\n".join(line for _, line in log.lines)
