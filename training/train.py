@@ -122,7 +122,7 @@ def freeze(model: torch.nn.Module, blocks: int, objective: str) -> list[torch.nn
 def make_model(config: dict, centers: torch.Tensor, pretrained: bool) -> torch.nn.Module:
     model = build_model({**config, "num_bins": len(centers)})
     model.head.bin_centers.copy_(centers)
-    if pretrained and config["arch"] == "effnet_lite0_unet":
+    if pretrained and config["arch"].startswith("effnet_lite"):
         load_imagenet_encoder(model.encoder)
     return model
 

@@ -1,8 +1,10 @@
-"""U-Net colorizer over an EfficientNet-Lite0 encoder.
+"""U-Net colorizer over an EfficientNet-Lite encoder (Lite0, Lite1 or Lite2).
 
-The encoder is EfficientNet-Lite0 (Tan & Le 2019, the "Lite" variant: ReLU6,
+The encoder is EfficientNet-Lite (Tan & Le 2019, the "Lite" variant: ReLU6,
 no squeeze-excitation, fixed stem and head), defined here so the runtime needs
-no third-party model package. Its stem takes one channel (L); training starts
+no third-party model package. Lite0 is the shipped default; Lite1 and Lite2 are
+deeper (and Lite2 wider) for a ``quality`` model; their stage tables are read off
+the ImageNet checkpoints that training starts from. Its stem takes one channel (L); training starts
 it from ImageNet weights by summing the RGB kernels (see
 ``training/pretrained.py``). Skip taps at strides 2, 4, 8, 16 and 32 feed a
 light decoder of bilinear-upsample + concat + conv steps; the head predicts ab
@@ -18,10 +20,15 @@ from torch import nn
 from .blocks import ConvBNAct, UpBlock, normalize_lightness
 from .heads import BinnedChromaHead
 
-# (repeats, kernel, stride, expand ratio, output channels) of EfficientNet-Lite0.
-LITE0_STAGES = ((1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
-                (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320))
-SKIP_BLOCKS = (0, 2, 4, 10, 15)  # last block of each stride 2, 4, 8, 16, 32
+# (repeats, kernel, stride, expand ratio, output channels) per stage, per variant.
+LITE_STAGES = {
+    "lite0": ((1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
+              (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320)),
+    "lite1": ((1, 3, 1, 1, 16), (3, 3, 2, 6, 24), (3, 5, 2, 6, 40), (4, 3, 2, 6, 80),
+              (4, 5, 1, 6, 112), (5, 5, 2, 6, 192), (1, 3, 1, 6, 320)),
+    "lite2": ((1, 3, 1, 1, 16), (3, 3, 2, 6, 24), (3, 5, 2, 6, 48), (4, 3, 2, 6, 88),
+              (4, 5, 1, 6, 120), (5, 5, 2, 6, 208), (1, 3, 1, 6, 352)),
+}
 BN_EPS = 1e-3  # the epsilon the ImageNet weights were trained with
 
 
@@ -42,23 +49,37 @@ class MBConv(nn.Module):
         return x + y if self.residual else y
 
 
-class EfficientNetLite0Encoder(nn.Module):
-    def __init__(self) -> None:
+def skip_blocks(stages: tuple[tuple[int, ...], ...]) -> tuple[int, ...]:
+    """The last block of each stride (2, 4, 8, 16, 32): where the U-Net taps the encoder."""
+    ends, index = [], -1
+    for i, (repeats, _, stride, _, _) in enumerate(stages):
+        if stride == 2 and i:
+            ends.append(index)
+        index += repeats
+    return (*ends, index)
+
+
+class EfficientNetLiteEncoder(nn.Module):
+    def __init__(self, variant: str = "lite0") -> None:
         super().__init__()
+        if variant not in LITE_STAGES:
+            raise ValueError(f"unknown EfficientNet-Lite variant {variant!r}")
+        self.variant = variant
         self.stem = ConvBNAct(1, 32, 3, 2, act=nn.ReLU6, eps=BN_EPS)
         blocks, cin = [], 32
-        for repeats, kernel, stride, expand, cout in LITE0_STAGES:
+        for repeats, kernel, stride, expand, cout in LITE_STAGES[variant]:
             for i in range(repeats):
                 blocks.append(MBConv(cin, cout, kernel, stride if i == 0 else 1, expand))
                 cin = cout
         self.blocks = nn.ModuleList(blocks)
-        self.skip_channels = tuple(self.blocks[i].project[0].out_channels for i in SKIP_BLOCKS)
+        self.taps = skip_blocks(LITE_STAGES[variant])
+        self.skip_channels = tuple(self.blocks[i].project[0].out_channels for i in self.taps)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         features, x = [], self.stem(x)
         for i, block in enumerate(self.blocks):
             x = block(x)
-            if i in SKIP_BLOCKS:
+            if i in self.taps:
                 features.append(x)
         return features
 
@@ -68,9 +89,9 @@ class EffNetLiteUNet(nn.Module):
 
     def __init__(self, num_bins: int, decoder_channels: tuple[int, ...] = (128, 64, 48, 32),
                  temperature: float = 1.0, chroma_gain: float = 1.0,
-                 decode_pool: int = 1, confidence: int = 0) -> None:
+                 decode_pool: int = 1, confidence: int = 0, variant: str = "lite0") -> None:
         super().__init__()
-        self.encoder = EfficientNetLite0Encoder()
+        self.encoder = EfficientNetLiteEncoder(variant)
         skips = self.encoder.skip_channels
         ups, cin = [], skips[-1]
         for skip, cout in zip(reversed(skips[:-1]), decoder_channels, strict=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from torch import nn
@@ -12,6 +13,8 @@ from .plain_unet import PlainUNet
 
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "effnet_lite0_unet": EffNetLiteUNet,
+    "effnet_lite1_unet": partial(EffNetLiteUNet, variant="lite1"),
+    "effnet_lite2_unet": partial(EffNetLiteUNet, variant="lite2"),
     "plain_unet": PlainUNet,
 }
 
