@@ -15,8 +15,9 @@ FAST = ("--engine", "torch", "--device", "cpu", "--size", "64", "-q")
 SPLIT = ("--split", "1")  # 4 segments of 24 frames
 
 
-def gop_clip(path: Path, frames: int = FRAMES) -> Path:
-    return make_clip(path, frames=frames, options={"g": str(GOP), "keyint_min": str(GOP)})
+def gop_clip(path: Path, frames: int = FRAMES, audio: bool = True) -> Path:
+    return make_clip(path, frames=frames, audio=audio,
+                     options={"g": str(GOP), "keyint_min": str(GOP)})
 
 
 def reference(src: Path, dst: Path, weights: Path) -> Path:

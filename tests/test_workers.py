@@ -8,6 +8,7 @@ import json
 import cv2
 import numpy as np
 import pytest
+from conftest import video_pts
 from scale_support import FAST, SPLIT, assert_same_timeline, gop_clip, reference
 from test_pipeline_support import run_cli, tiny_weights_fixture  # noqa: F401  (fixture)
 
@@ -36,6 +37,17 @@ def test_two_workers_equal_the_one_process_run(tmp_path, tiny_weights):
     assert summary["frames"] == 96 and summary["segments"] == 4 and summary["workers"] == 2
     assert_same_timeline(tmp_path / "out.mp4", ref)
     assert not list(tmp_path.glob(".*"))  # no sidecar, no temporary left
+
+
+def test_a_silent_clip_joins_too(tmp_path, tiny_weights):
+    """No audio to carry: the join must not mistake the input's own video for the parts'
+    (PyAV demuxes every stream when asked for none)."""
+    src = gop_clip(tmp_path / "in.mp4", audio=False)
+    ref = reference(src, tmp_path / "ref.mp4", tiny_weights)
+    result = run_cli(src, "-o", tmp_path / "out.mp4", "--resume", *SPLIT, "--weights",
+                     tiny_weights, *FAST)
+    assert result.returncode == 0, result.stderr
+    assert video_pts(tmp_path / "out.mp4") == video_pts(ref)
 
 
 def test_folder_runs_files_at_once_and_its_manifest_skips_and_retries(tmp_path, tiny_weights):

@@ -61,7 +61,9 @@ def join_parts(src: str | os.PathLike[str], info: VideoInfo, parts: Sequence[Pat
                     if route is not None:
                         routes[stream.index] = route
             output.metadata.update(fresh_tags(info.metadata))
-            carried = (p for p in source.demux([source.streams[i] for i in routes]) if p.size)
+            # demux() of no streams would mean every stream: an input without audio carries none
+            carried = (p for p in source.demux([source.streams[i] for i in routes])
+                       if p.size) if routes else iter(())
             for packet in heapq.merge(_video_packets(opened), carried, key=_seconds):
                 if packet.stream.type == "video":  # the parts hold nothing else
                     packet.stream = video
