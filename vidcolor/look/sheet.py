@@ -23,6 +23,7 @@ from vidcolor.framecolor import FrameColor
 from vidcolor.io.atomic import check_destination
 from vidcolor.io.errors import InputError
 from vidcolor.io.images import check_format, write_image
+from vidcolor.io.reader import open_video
 from vidcolor.specs import LookSpec, ModelSpec
 
 if TYPE_CHECKING:
@@ -74,36 +75,24 @@ def sample_times(start: float, duration: float, count: int) -> list[float]:
 
 def sample_frames(src: str | os.PathLike[str], count: int) -> Iterator[av.VideoFrame]:
     """The first frame at or after each of ``count`` evenly spread times (the last frame where
-    the film ends before one)."""
-    with av.open(str(src)) as container:
-        if not container.streams.video:
-            raise InputError(f"{src}: no video stream")
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        for at in sample_times(*_span(container, stream, src), count):
-            container.seek(int(at / stream.time_base), stream=stream, backward=True)
-            frame = _frame_from(container.decode(stream), at)
+    the film ends before one), each reached by the reader's seek."""
+    with open_video(src, copy_types=()) as reader:
+        info, stream = reader.info, reader.video_stream
+        if info.duration is None:
+            raise InputError(f"{src}: its duration is unknown, so samples cannot be spread "
+                             "over it")
+        start = float(stream.start_time * info.time_base) if stream.start_time is not None else 0.0
+        for at in sample_times(start, info.duration, count):
+            reader.seek(int(at / info.time_base))
+            frame = _frame_from(iter(reader), at)
             if frame is None:
                 raise InputError(f"{src}: no decodable frame near {_clock(at)}")
             yield frame
 
 
-def _span(container: av.container.InputContainer, stream: av.VideoStream,
-          src: str | os.PathLike[str]) -> tuple[float, float]:
-    """(start, duration) of the video in seconds."""
-    if stream.duration is not None:
-        duration = float(stream.duration * stream.time_base)
-    elif container.duration is not None:
-        duration = container.duration / av.time_base
-    else:
-        raise InputError(f"{src}: its duration is unknown, so samples cannot be spread over it")
-    start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
-    return start, duration
-
-
 def _frame_from(frames: Iterator[av.VideoFrame], at: float) -> av.VideoFrame | None:
     last = None
-    for frame in frames:
+    for frame in frames:  # the reader yields only frames when it copies no streams
         last = frame
         if frame.time is not None and frame.time >= at:
             break
