@@ -183,3 +183,18 @@ def test_train_resume_export_evaluate_end_to_end(tmp_path, photo_dir):
     assert results["gray"]["colourfulness_ratio"] < 0.01
     assert results["model"]["images"] == results["gray"]["images"] == 3
     assert cv2.imread(str(grid)).shape[0] > 100
+    film_grid = cv2.imread(str(tmp_path / "grid_archive.png"))
+    assert film_grid.shape == cv2.imread(str(grid)).shape
+    assert not np.array_equal(film_grid, cv2.imread(str(grid)))  # grayed as film, not as the eye
+
+
+def test_neutral_grid_picks_the_photos_nearest_gray(tmp_path):
+    stone = np.full((32, 48, 3), 128, np.uint8)
+    stone[:8] = (200, 40, 40)  # a quarter of it red
+    for name, img in [("red", np.full((32, 48, 3), (200, 40, 40), np.uint8)), ("stone", stone),
+                      ("sky", np.full((32, 48, 3), (90, 150, 230), np.uint8))]:
+        cv2.imwrite(str(tmp_path / f"{name}.png"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    assert tevaluate.neutral_share(stone) == pytest.approx(0.75)
+    picked = tevaluate.grid_photos(tmp_path, 1, "neutral")
+    assert len(picked) == 1 and np.array_equal(picked[0], stone)
+    assert len(tevaluate.grid_photos(tmp_path, 3, "spread")) == 3

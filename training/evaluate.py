@@ -20,10 +20,12 @@ from rich.table import Table
 
 from vidcolor.backends import create_engine
 from vidcolor.backends.base import precision_name
+from vidcolor.color import rgb_to_lab
 from vidcolor.colorizer import Colorizer
 from vidcolor.models import load_model
 
-from .validate import RENDERS, gray_of, photos, score_folder
+from .metrics import NEUTRAL_CHROMA
+from .validate import RENDERS, photos, score_folder
 
 METRICS = ("psnr", "ssim", "auc", "colourfulness_ratio", "neutral_chroma", "mean_ab_a",
            "mean_ab_b")
@@ -47,14 +49,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--json", help="write the results here")
     p.add_argument("--grid", help="write a gray | ours | truth grid image here (PNG/JPEG)")
     p.add_argument("--grid-count", type=int, default=12)
+    p.add_argument("--grid-pick", choices=("spread", "neutral"), default="spread",
+                   help="spread: every n-th photo; neutral: the photos whose true colour is "
+                        "most often near gray (stone, metal, snow, overcast sky)")
     return p.parse_args(argv)
 
 
-def grid_rows(colorizer: Colorizer, folder: str | Path, count: int, height: int = 192) -> list[np.ndarray]:
-    """Rows of gray | ours | ground truth at a common height, as RGB."""
+def neutral_share(rgb: np.ndarray) -> float:
+    """The share of a photo's pixels whose true chroma is under NEUTRAL_CHROMA."""
+    ab = rgb_to_lab(rgb.astype(np.float32) / 255, dim=-1)[..., 1:]
+    return float((np.hypot(ab[..., 0], ab[..., 1]) < NEUTRAL_CHROMA).mean())
+
+
+def grid_photos(folder: str | Path, count: int, pick: str) -> list[np.ndarray]:
+    """``count`` photos of ``folder``: every n-th, or the most neutral ones."""
+    if pick == "spread":
+        return [rgb for _, rgb in photos(folder, count)]
+    ranked = sorted(((neutral_share(rgb), i, rgb) for i, (_, rgb) in enumerate(photos(folder))),
+                    key=lambda item: item[:2], reverse=True)
+    return [rgb for _, _, rgb in ranked[:count]]
+
+
+def grid_rows(colorizer: Colorizer, images: list[np.ndarray], render: str = "eye",
+              height: int = 192) -> list[np.ndarray]:
+    """Rows of gray | ours | ground truth at a common height, as RGB; ``render`` grays the
+    photo as the eye sees it or as orthochromatic film did."""
     rows = []
-    for _, rgb in photos(folder, count):
-        gray = gray_of(rgb)
+    for rgb in images:
+        gray = RENDERS[render](rgb)
         cells = [gray, colorizer.colorize_rgb(gray), rgb]
         width = round(rgb.shape[1] * height / rgb.shape[0])
         rows.append(np.concatenate([cv2.resize(c, (width, height), interpolation=cv2.INTER_AREA)
@@ -107,11 +129,16 @@ def main(argv: list[str] | None = None) -> dict:
                    "results": results}
         Path(args.json).write_text(json.dumps(payload, indent=2))
     if args.grid:
-        rows = [row for folder in args.data for row in grid_rows(colorizer, folder, args.grid_count)]
-        grid = stack_rows(rows)
-        Path(args.grid).parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(args.grid, cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
-        print(f"grid: {args.grid}")
+        images = [rgb for folder in args.data
+                  for rgb in grid_photos(folder, args.grid_count, args.grid_pick)]
+        for render in args.render:
+            path = Path(args.grid)
+            if render != "eye":
+                path = path.with_stem(f"{path.stem}_{render}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            grid = stack_rows(grid_rows(colorizer, images, render))
+            cv2.imwrite(str(path), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+            print(f"grid: {path}")
     return results
 
 
