@@ -196,6 +196,18 @@ def test_bidirectional_keeps_order_and_bounded_buffer() -> None:
     assert stage.flush() == []
 
 
+def test_mean_trust_says_how_much_of_the_picture_the_flow_follows() -> None:
+    followed = TemporalStage("causal")
+    lightness, true_ab, _ = scene(6)
+    run(followed, lightness, true_ab)
+    unrelated = TemporalStage("causal", cut_trust=0.0, cut_histogram=1.0)
+    noise = np.stack([texture(seed, H, W, 30, 70) for seed in range(6)])
+    run(unrelated, noise, true_ab)
+    assert TemporalStage("causal").mean_trust == 0.0  # nothing followed yet
+    assert followed.mean_trust > 0.6
+    assert unrelated.mean_trust < 0.2
+
+
 def test_new_geometry_and_reset_start_afresh() -> None:
     stage = TemporalStage("causal")
     lightness, true_ab, _ = scene(3)

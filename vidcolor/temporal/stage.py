@@ -147,6 +147,13 @@ class TemporalStage:
         )
         self._frames: deque[_Frame] = deque()
         self.cuts = 0  # scene cuts seen since construction (for logs and tests)
+        self._trust_total, self._links = 0.0, 0  # for mean_trust
+
+    @property
+    def mean_trust(self) -> float:
+        """Mean motion trust over every frame followed so far: how much of the picture the
+        flow could follow (low under motion blur and fast zooms, where the stage holds less)."""
+        return self._trust_total / max(self._links, 1)
 
     def reset(self) -> None:
         """Forget all history (and drop any buffered frames: flush() first to keep them)."""
@@ -194,7 +201,10 @@ class TemporalStage:
         size = cur.ab.shape[1:]
         back = self._motion.link(cur.small, prev.small, f_cp, f_pc, size)
         distance = cv2.compareHist(prev.hist, cur.hist, cv2.HISTCMP_BHATTACHARYYA)
-        if float(back.trust.mean()) < self.cut_trust or distance > self.cut_histogram:
+        trust = float(back.trust.mean())
+        self._trust_total += trust
+        self._links += 1
+        if trust < self.cut_trust or distance > self.cut_histogram:
             self.cuts += 1
             return cur.forward
         if self.mode == "bidirectional":
