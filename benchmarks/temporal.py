@@ -266,6 +266,8 @@ def bench_clip(path: Path, frames: int, colorizer: Colorizer, predict: Predict,
         rows[label] = to_rgb(lightness, chroma[label])
         result[f"ms_{label}"] = ms
         result[f"cuts_{label}"] = stage.cuts
+        if label == "causal":
+            result["trust"] = stage.mean_trust
     for label, frames_rgb in rows.items():
         result.update(scores(label, frames_rgb, chroma[label], truth, motions))
     result["targets"] = {label: targets(result, label) for label in STAGED}
@@ -300,7 +302,7 @@ def _gaps(report: dict) -> list[int]:
 
 
 def _chroma_row(r: dict, name: str, gaps: list[int]) -> str:
-    cells = [name, f"{r['camera']:.1f}", str(r.get("cuts_truth", ""))]
+    cells = [name, f"{r['camera']:.1f}", f"{r['trust']:.2f}", str(r.get("cuts_truth", ""))]
     for g in gaps:
         cells += [f"{r[f'abwarp{g}_{k}']:.2f}" for k in (*STAGES, "truth")]
     for label in STAGED:
@@ -357,8 +359,10 @@ def markdown(report: dict) -> str:
         "along flow, no region memory), the causal stage, the look-ahead stage, and the "
         "ground truth. † marks fast camera motion (handheld, pans): camera ≥ "
         f"{FAST_CAMERA:g} px/frame, the mean over frame pairs of the median ground-truth flow "
-        "at model resolution; cuts: the scene cuts in the truth (`training.temporal_metrics."
-        "scene_cuts`).",
+        "at model resolution; trust: the causal stage's mean motion trust, the share of the "
+        "picture its flow could follow (`TemporalStage.mean_trust`: motion blur and fast "
+        "zooms take it, and with it what the stage can hold); cuts: the scene cuts in the "
+        "truth (`training.temporal_metrics.scene_cuts`).",
         "",
         "## Chroma warp error at frame gaps " + ", ".join(map(str, gaps)),
         "",
@@ -371,8 +375,9 @@ def markdown(report: dict) -> str:
         f"{1 - EXCESS_KEPT:.0%} against off. The last columns give causal's and look-ahead's "
         "error over that allowance per gap (≤ 1 meets, ✗ misses).",
         "",
-        f"| clip | camera px/f | cuts | {gap_cols} | causal ÷ allowance | look-ahead ÷ allowance |",
-        "|---" * (5 + len(gaps) * len(labels)) + "|",
+        f"| clip | camera px/f | trust | cuts | {gap_cols} | causal ÷ allowance "
+        "| look-ahead ÷ allowance |",
+        "|---" * (6 + len(gaps) * len(labels)) + "|",
     ]
     lines += [_chroma_row(r, _clip_name(r), gaps) for r in report["clips"]]
     lines += [_chroma_row(r, name, gaps) for r, name in _summary_rows(report)]

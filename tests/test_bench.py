@@ -55,3 +55,18 @@ def test_unknown_section_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as info:
         main(["--only", "everything"])
     assert info.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+def test_strip_tiles_every_nth_frame_before_and_after(tmp_path, make_clip):
+    from benchmarks.strip import TILE_WIDTH, strip
+
+    clip = make_clip(tmp_path / "pan.mp4", frames=8, size=(160, 96))
+    path = strip(clip, every=3, count=3, out=tmp_path / "docs")
+    image = cv2.imread(str(path))
+    tile_height = round(96 * TILE_WIDTH / 160)
+    assert image.shape == (4 * tile_height, 3 * TILE_WIDTH, 3)
+    rows = [image[i * tile_height : (i + 1) * tile_height].astype(int) for i in range(4)]
+    gray, per_frame, default = rows[0], rows[1], rows[2]
+    assert abs(gray[..., 0] - gray[..., 2]).mean() < 2  # the luma row is gray
+    assert abs(per_frame[..., 0] - per_frame[..., 2]).mean() > 2  # the model's colour
+    assert abs(default - per_frame).mean() > 0.5  # the default ran the temporal stage
