@@ -106,6 +106,13 @@ class TemporalStage:
     chroma warp error at a 15-frame gap by 43 % against the one-band filter
     (benchmarks/results/*/temporal.md). 0.98 left the bikes clip just over its
     15-frame target there, and 0.99 took 0.11 dB of PSNR from a talking head.
+
+    Tried there and not kept: averaging the chroma apart from the hue and giving it back
+    (up to 2x) keeps more colour where hues disagree (running car 0.86 of per-frame's
+    colourfulness instead of 0.80) but lets the disagreement back in (its 15-frame error
+    1.44x the target instead of 1.15x, bikes over too); a motion-free band pulling each
+    frame's mean ab toward the last output's where the flow fails (running car 1.08x) took
+    0.18 dB of PSNR from a hand-held clip whose colours really change.
     """
 
     def __init__(
