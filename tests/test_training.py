@@ -198,3 +198,32 @@ def test_neutral_grid_picks_the_photos_nearest_gray(tmp_path):
     picked = tevaluate.grid_photos(tmp_path, 1, "neutral")
     assert len(picked) == 1 and np.array_equal(picked[0], stone)
     assert len(tevaluate.grid_photos(tmp_path, 3, "spread")) == 3
+
+
+def test_gan_critic_learns_alone_first_then_beside_the_network(tmp_path, photo_dir):
+    base = tmp_path / "base"
+    common = ["--data", str(photo_dir), "--batch", "2", "--crop", "64", "--checkpoint-every", "1"]
+    train.main([*common, "--out", str(base), "--config", TINY_CONFIG, "--steps", "1"])
+    run = tmp_path / "gan"
+    gan = [*common, "--out", str(run), "--init", str(base / "last.pt"), "--gan",
+           "--config", TINY_CONFIG,
+           "--gan-warmup", "2"]
+    train.main([*gan, "--steps", "2"])
+    warm = torch.load(run / "last.pt", weights_only=True)
+    start = torch.load(base / "last.pt", weights_only=True)
+    for key, value in start["model"].items():  # warm-up: the network only predicts
+        torch.testing.assert_close(warm["model"][key], value)
+    assert warm["critic"] and warm["critic_optimizer"]["state"]  # the critic has learned
+
+    train.main([*gan, "--steps", "3", "--resume"])
+    after = torch.load(run / "last.pt", weights_only=True)
+    assert after["step"] == 3
+    changed = [k for k, v in after["model"].items()
+               if v.is_floating_point() and not torch.equal(v, warm["model"][k])]
+    assert changed  # past the warm-up the network learns too
+    assert any(not torch.equal(v, warm["critic"][k]) for k, v in after["critic"].items())
+
+def test_gan_does_not_go_with_the_gate_objective(capsys):
+    with pytest.raises(SystemExit):
+        train.parse_args(["--data", "x", "--gan", "--objective", "gate"])
+    assert "does not go with --objective gate" in capsys.readouterr().err

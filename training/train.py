@@ -23,6 +23,7 @@ from typing import Any, TextIO
 import numpy as np
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from torch.nn import functional as F
 from torch.utils.data import DataLoader
 
 from vidcolor.models import build_model, load_model, read_config
@@ -30,6 +31,7 @@ from vidcolor.signals import StopRequests, interrupt_on_stop_signals
 
 from .bins import fit_bins
 from .data import CropDataset, cached_images
+from .discriminator import PatchDiscriminator, critic_hinge, generator_hinge
 from .losses import BinnedCrossEntropy, ChromaSquaredError
 from .pretrained import load_imagenet_encoder
 from .validate import quick_validation
@@ -64,11 +66,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "the confidence gate, by squared ab error, everything else frozen")
     p.add_argument("--confidence", type=int, default=0,
                    help="give the head a learned confidence gate with this many hidden channels")
+    p.add_argument("--gan", action="store_true",
+                   help="add a PatchGAN critic, NoGAN-style: start from a trained network "
+                        "(--init), the critic learns alone for --gan-warmup steps, then both")
+    p.add_argument("--gan-weight", type=float, default=0.05,
+                   help="weight of the adversarial loss beside the cross-entropy")
+    p.add_argument("--gan-warmup", type=int, default=200,
+                   help="steps at the start of the run in which only the critic learns")
+    p.add_argument("--critic-lr", type=float, default=2e-4)
     p.add_argument("--frames-per-clip", type=int, default=8)
     p.add_argument("--checkpoint-every", type=int, default=250)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.gan and args.objective != "bins":
+        p.error("--gan trains the network's bins; it does not go with --objective gate")
+    return args
 
 
 def seed_everything(seed: int) -> None:
@@ -128,6 +141,26 @@ def make_model(config: dict, centers: torch.Tensor, pretrained: bool) -> torch.n
 
 
 @dataclass
+class Critic:
+    """The adversarial part of a run (``--gan``): the critic, its optimizer, the weight of its
+    verdict in the network's loss, and the steps at the start in which only it learns."""
+
+    net: PatchDiscriminator
+    optimizer: torch.optim.Optimizer
+    weight: float
+    warmup: int
+
+    def learn(self, lightness: torch.Tensor, ab: torch.Tensor, fake: torch.Tensor) -> None:
+        """One critic step: the truth's ab (area-downsampled to ``fake``'s size) against the
+        network's, both over the same lightness."""
+        real = F.adaptive_avg_pool2d(ab, fake.shape[-2:])
+        loss = critic_hinge(self.net(lightness, real), self.net(lightness, fake))
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+
+
+@dataclass
 class Run:
     """What the loop trains and a checkpoint keeps: the model and its optimizer, bins, step."""
 
@@ -141,6 +174,7 @@ class Run:
     prior: torch.Tensor
     objective: str = "bins"
     step: int = 0
+    critic: Critic | None = None
 
     def predict(self, lightness: torch.Tensor) -> torch.Tensor:
         """What the criterion scores: bin logits, or the gated ab for the gate objective."""
@@ -154,9 +188,13 @@ def save_checkpoint(path: Path, run: Run, args: argparse.Namespace) -> None:
     """Write ``path`` atomically: a stop or a crash mid-write leaves the previous one whole."""
     tmp = path.with_suffix(".tmp")
     with open(tmp, "wb") as handle:
-        torch.save({"model": run.model.state_dict(), "optimizer": run.optimizer.state_dict(),
-                    "step": run.step, "config": json.dumps(run.config), "centers": run.centers,
-                    "prior": run.prior, "args": json.dumps(vars(args))}, handle)
+        state = {"model": run.model.state_dict(), "optimizer": run.optimizer.state_dict(),
+                 "step": run.step, "config": json.dumps(run.config), "centers": run.centers,
+                 "prior": run.prior, "args": json.dumps(vars(args))}
+        if run.critic is not None:
+            state["critic"] = run.critic.net.state_dict()
+            state["critic_optimizer"] = run.critic.optimizer.state_dict()
+        torch.save(state, handle)
         handle.flush()
         os.fsync(handle.fileno())
     tmp.replace(path)
@@ -211,28 +249,54 @@ def start_run(args: argparse.Namespace, images: list[np.ndarray], state: dict | 
     else:
         criterion = BinnedCrossEntropy(centers, prior, args.lam).to(device)
     run = Run(model, optimizer, criterion, frozen, device, config, centers, prior, args.objective)
+    if args.gan:
+        run.critic = make_critic(args, device)
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         run.step = int(state["step"])
+        if run.critic is not None and "critic" in state:
+            run.critic.net.load_state_dict(state["critic"])
+            run.critic.optimizer.load_state_dict(state["critic_optimizer"])
     return run
+
+
+def make_critic(args: argparse.Namespace, device: torch.device) -> Critic:
+    net = PatchDiscriminator().to(device)
+    optimizer = torch.optim.Adam(net.parameters(), lr=args.critic_lr, betas=(0.5, 0.999))
+    return Critic(net, optimizer, args.gan_weight, args.gan_warmup)
 
 
 def train_step(run: Run, lightness: torch.Tensor, ab: torch.Tensor, lr: float,
                scaler: torch.amp.GradScaler) -> float:
-    """One optimizer step at ``lr`` (frozen blocks stay in eval mode); returns the loss."""
-    run.model.train()
+    """One optimizer step at ``lr`` (frozen blocks stay in eval mode); returns the loss.
+
+    With a critic, the network's loss adds the critic's verdict on its decoded chroma, and the
+    critic then learns from the same batch; during the critic's warm-up the network only
+    predicts."""
+    critic = run.critic
+    critic_only = critic is not None and run.step < critic.warmup
+    run.model.train(not critic_only)  # a network that only predicts keeps its statistics
     for module in run.frozen:
         module.eval()
     for group in run.optimizer.param_groups:
         group["lr"] = lr
-    with torch.autocast(run.device.type, enabled=scaler.is_enabled()):
-        prediction = run.predict(lightness)
-    loss = run.criterion(prediction, ab.to(run.device))
-    run.optimizer.zero_grad(set_to_none=True)
-    scaler.scale(loss).backward()
-    scaler.step(run.optimizer)
-    scaler.update()
+    lightness, ab = lightness.to(run.device), ab.to(run.device)
+    with torch.set_grad_enabled(not critic_only):
+        with torch.autocast(run.device.type, enabled=scaler.is_enabled()):
+            prediction = run.predict(lightness)
+        loss = run.criterion(prediction, ab)
+        if critic is not None:
+            fake = run.model.head.decode(prediction)
+            if not critic_only:
+                loss = loss + critic.weight * generator_hinge(critic.net(lightness, fake))
+    if not critic_only:
+        run.optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(run.optimizer)
+        scaler.update()
+    if critic is not None:
+        critic.learn(lightness, ab, fake.detach())
     run.step += 1
     return loss.item()
 
