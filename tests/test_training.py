@@ -10,6 +10,7 @@ import torch
 from skimage import data
 
 from training import bins, calibrate, degrade, export, metrics, train
+from training import compare as tcompare
 from training import data as tdata
 from training import evaluate as tevaluate
 from training import validate as tvalidate
@@ -183,6 +184,16 @@ def test_train_resume_export_evaluate_end_to_end(tmp_path, photo_dir):
     assert results["gray"]["colourfulness_ratio"] < 0.01
     assert results["model"]["images"] == results["gray"]["images"] == 3
     assert cv2.imread(str(grid)).shape[0] > 100
+    report = tcompare.main(["--candidate", str(weights), "--baseline", str(weights), "--data",
+                            str(photo_dir), "--size", "64", "--gains", "1.0", "1.5", "--out",
+                            str(tmp_path / "cmp")])
+    for name in (photo_dir.name, f"{photo_dir.name} [archive]"):
+        rows = report["sets"][name]["rows"]
+        assert [r["gain"] for r in rows] == [1.0, 1.5]
+        for r in rows:  # a model against itself: the same figures at the same colourfulness
+            assert r["baseline_psnr"] == pytest.approx(r["psnr"], abs=1e-6)
+            assert r["baseline_neutral_chroma"] == pytest.approx(r["neutral_chroma"], abs=1e-6)
+    assert "| gray |" in (tmp_path / "cmp.md").read_text()
     film_grid = cv2.imread(str(tmp_path / "grid_archive.png"))
     assert film_grid.shape == cv2.imread(str(grid)).shape
     assert not np.array_equal(film_grid, cv2.imread(str(grid)))  # grayed as film, not as the eye
@@ -227,3 +238,11 @@ def test_gan_does_not_go_with_the_gate_objective(capsys):
     with pytest.raises(SystemExit):
         train.parse_args(["--data", "x", "--gan", "--objective", "gate"])
     assert "does not go with --objective gate" in capsys.readouterr().err
+
+
+def test_gain_curves_compare_at_equal_colourfulness():
+    curve = {"gray": {}, "1": {"colourfulness_ratio": 0.5, "psnr": 24.0},
+             "1.4": {"colourfulness_ratio": 0.9, "psnr": 22.0}}
+    assert tcompare.at_colourfulness(curve, 0.7, "psnr") == pytest.approx(23.0)
+    assert tcompare.at_colourfulness(curve, 1.0, "psnr") == pytest.approx(21.5)  # extrapolated
+    assert tcompare.at_colourfulness(curve, 0.4, "psnr") == pytest.approx(24.5)
