@@ -38,13 +38,15 @@ def colorize(clip: Path, out: Path, frames: int, *options: str) -> None:
                     "--frames", str(frames), *options], check=True)
 
 
-def pick_frames(path: Path, indices: list[int], fmt: str = "rgb24") -> list[np.ndarray]:
-    """The frames at ``indices`` (decode order = display order for these clips), as ``fmt``."""
-    wanted, picked = set(indices), []
+def pick_frames(path: Path, indices: list[int], *formats: str) -> list[list[np.ndarray]]:
+    """The frames at ``indices`` (decode order = display order for these clips), one list
+    per pixel format in ``formats``, from one decode."""
+    wanted, picked = set(indices), [[] for _ in formats]
     with av.open(str(path)) as container:
         for i, frame in enumerate(container.decode(video=0)):
             if i in wanted:
-                picked.append(frame.to_ndarray(format=fmt))
+                for out, fmt in zip(picked, formats, strict=True):
+                    out.append(frame.to_ndarray(format=fmt))
             if i >= indices[-1]:
                 break
     return picked
@@ -72,10 +74,11 @@ def strip(clip: Path, every: int, count: int, out: Path) -> Path:
         per_frame, default = Path(tmp) / "off.mp4", Path(tmp) / "default.mp4"
         colorize(clip, per_frame, indices[-1] + 1, "--temporal", "off")
         colorize(clip, default, indices[-1] + 1)
-        rows = [row(pick_frames(clip, indices, "gray"), "input (luma)"),
-                row(pick_frames(per_frame, indices), "per-frame (--temporal off)"),
-                row(pick_frames(default, indices), "vidcolor default"),
-                row(pick_frames(clip, indices), "original colour")]
+        luma, truth = pick_frames(clip, indices, "gray", "rgb24")
+        rows = [row(luma, "input (luma)"),
+                row(pick_frames(per_frame, indices, "rgb24")[0], "per-frame (--temporal off)"),
+                row(pick_frames(default, indices, "rgb24")[0], "vidcolor default"),
+                row(truth, "original colour")]
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"temporal_strip_{clip.stem}.jpg"
     cv2.imwrite(str(path), cv2.cvtColor(np.concatenate(rows, axis=0), cv2.COLOR_RGB2BGR),

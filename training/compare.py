@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from torch import nn
 
 from vidcolor.models import default_weights_path, load_model
 
@@ -41,11 +42,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def curve(weights: str | Path, folder: str, render: str, gains: list[float], limit: int,
+def curve(model: nn.Module, folder: str, render: str, gains: list[float], limit: int,
           size: int) -> dict[str, dict]:
     """A model's scores at each gain (temperature 1), keyed by gain, and the gray output's."""
-    results = sweep(load_model(weights), [folder], limit or None, size, [1.0], gains,
-                    calibration=False, render=render)
+    results = sweep(model, [folder], limit or None, size, [1.0], gains, calibration=False,
+                    render=render)
     return {"gray": results["gray"], **{f"{g:g}": results[(1.0, g)] for g in gains}}
 
 
@@ -99,10 +100,11 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     baseline = args.baseline or str(default_weights_path())
     report: dict = {"candidate": args.candidate, "baseline": baseline, "sets": {}}
+    baseline_model, candidate_model = load_model(baseline), load_model(args.candidate)
     for folder in args.data:
         for render in args.render:
-            theirs = curve(baseline, folder, render, args.gains, args.limit, args.size)
-            ours = curve(args.candidate, folder, render, args.gains, args.limit, args.size)
+            theirs = curve(baseline_model, folder, render, args.gains, args.limit, args.size)
+            ours = curve(candidate_model, folder, render, args.gains, args.limit, args.size)
             name = Path(folder).name + ("" if render == "eye" else f" [{render}]")
             report["sets"][name] = {"gray": ours["gray"], "rows": compare(ours, theirs),
                                     "candidate_curve": ours, "baseline_curve": theirs}
