@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -90,6 +91,8 @@ BAD_INPUTS = {  # case: (make the input, extra arguments, exit status, words of 
     "bad size": (_clip, ("--size", "100"), 2, "--size"),
     "bad engine": (_clip, ("--engine", "magic"), 2, "--engine"),
     "bad device": (_clip, ("--device", "tpu"), 2, "tpu"),
+    "two models": (_clip, ("--model", "quality"), 2, "--weights and --model quality"),
+    "unknown model": (_clip, ("--model", "best"), 2, "--model"),
     "bitrate for a file": (_clip, ("--bitrate", "4M"), 2, "--bitrate"),
     "bad bitrate": (_clip, ("--bitrate", "fast"), 2, "fast"),
     "bad input option": (_clip, ("--input-option", "novalue"), 2, "KEY=VALUE"),
@@ -389,6 +392,34 @@ def test_shipped_weights_when_present(tmp_path, make_clip):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "in_color.mp4").stat().st_size > 100
     shutil.rmtree(tmp_path)
+
+
+def test_quality_model_from_the_command(tmp_path, capsys):
+    """--model quality loads the shipped ensemble; its colour differs from the fast model's
+    while the luma stays the input's."""
+    from vidcolor.models import shipped_model_path
+
+    if not shipped_model_path("quality").is_file():
+        pytest.skip("no shipped quality model in this checkout")
+    from skimage import data
+
+    from vidcolor.color import rgb_to_lab
+
+    camera = data.camera()[::2, ::2]
+    gray = tmp_path / "camera.png"
+    assert cv2.imwrite(str(gray), camera)
+    lab = {}
+    for name in ("fast", "quality"):
+        out = tmp_path / f"{name}.png"
+        assert main([str(gray), "-o", str(out), "--model", name, "--engine", "torch", "-q"]) == 0
+        rgb = cv2.cvtColor(cv2.imread(str(out)), cv2.COLOR_BGR2RGB)
+        lab[name] = rgb_to_lab(rgb.astype(np.float32) / 255, dim=-1)
+    l_in = rgb_to_lab(np.repeat(camera[..., None], 3, -1).astype(np.float32) / 255, dim=-1)[..., 0]
+    inside = (l_in > 15) & (l_in < 85)
+    for name in lab:
+        assert np.abs(lab[name][..., 0] - l_in)[inside].mean() < 1.0, name
+    assert np.hypot(*lab["quality"][..., 1:].transpose(2, 0, 1)).mean() > 3  # colour was added
+    assert np.abs(lab["fast"][..., 1:] - lab["quality"][..., 1:]).mean() > 0.5  # another model
 
 
 @pytest.mark.parametrize("name", ["opencv_samples__tree.avi", "opencv_samples__vtest.avi"])

@@ -61,6 +61,62 @@ def test_pooled_decode_is_the_decode_of_averaged_logits():
     assert "decode_pool=2" in repr(head)  # caches keyed on the repr see it
 
 
+def test_gain_about_mean_stretches_about_the_image_mean_not_gray():
+    """The gain scales each image's deviation from its own mean colour; the mean stays."""
+    from vidcolor.models.heads import BinnedChromaHead
+
+    torch.manual_seed(0)
+    plain = BinnedChromaHead(8, 12, chroma_gain=1.0, upsample=1)
+    plain.bin_centers.copy_(torch.randn(12, 2) * 40 + 10)
+    about_mean = BinnedChromaHead(8, 12, chroma_gain=1.5, upsample=1, gain_about_mean=True)
+    about_mean.load_state_dict(plain.state_dict())
+    features = torch.randn(2, 8, 6, 10)
+    with torch.no_grad():
+        ab, stretched = plain(features), about_mean(features)
+    mean = ab.mean(dim=(2, 3), keepdim=True)
+    assert mean.abs().max() > 1  # a cast to keep, per image
+    torch.testing.assert_close(stretched.mean(dim=(2, 3), keepdim=True), mean, atol=1e-4, rtol=0)
+    torch.testing.assert_close(stretched - mean, 1.5 * (ab - mean), atol=1e-4, rtol=0)
+    assert "gain_about_mean=True" in repr(about_mean)  # caches keyed on the repr see it
+
+
+def test_ensemble_averages_its_members_and_gains_once(tmp_path):
+    from training.export import export_ensemble
+
+    torch.manual_seed(0)
+    members = []
+    for i, bins in enumerate((12, 10)):
+        member = build_model({**TINY, "num_bins": bins}).eval()
+        member.head.bin_centers.copy_(torch.randn(bins, 2) * 30 + 5)
+        members.append(save_model(member, {**TINY, "num_bins": bins, "chroma_gain": 1.4},
+                                  tmp_path / f"m{i}.safetensors"))
+    path = export_ensemble(members, tmp_path / "ens.safetensors", gain=1.5, gain_about_mean=True)
+    ensemble = load_model(path)
+    assert read_config(path)["arch"] == "ensemble"
+    L = torch.rand(2, 1, 32, 64) * 100
+    with torch.inference_mode():
+        outputs = []
+        for m in members:
+            model = load_model(m)
+            model.head.chroma_gain = 1.0  # members decode at gain 1; the ensemble gains once
+            outputs.append(model(L))
+        mean = (outputs[0] + outputs[1]) / 2
+        image_mean = mean.mean(dim=(2, 3), keepdim=True)
+        torch.testing.assert_close(ensemble(L), image_mean + 1.5 * (mean - image_mean),
+                                   atol=1e-4, rtol=0)
+
+
+def test_every_shipped_model_has_a_command_line_name():
+    from vidcolor.models import SHIPPED_MODELS, shipped_model_path
+    from vidcolor.specs import MODEL_NAMES, ModelSpec
+
+    assert tuple(SHIPPED_MODELS) == MODEL_NAMES
+    assert shipped_model_path("fast") == default_weights_path()
+    assert ModelSpec(model="quality").weights_path == str(shipped_model_path("quality"))
+    with pytest.raises(ValueError, match="two models"):
+        ModelSpec(weights="x.safetensors", model="quality")
+
+
 def test_unknown_architecture_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown architecture 'nope'"):
         build_model({"arch": "nope"})

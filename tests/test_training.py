@@ -15,7 +15,7 @@ from training import data as tdata
 from training import evaluate as tevaluate
 from training import validate as tvalidate
 from vidcolor.color import rgb_to_lab
-from vidcolor.models import load_model, read_config
+from vidcolor.models import build_model, load_model, read_config
 
 TINY_CONFIG = json.dumps({"arch": "plain_unet", "channels": [4, 8, 8]})
 
@@ -234,10 +234,76 @@ def test_gan_critic_learns_alone_first_then_beside_the_network(tmp_path, photo_d
     assert changed  # past the warm-up the network learns too
     assert any(not torch.equal(v, warm["critic"][k]) for k, v in after["critic"].items())
 
-def test_gan_does_not_go_with_the_gate_objective(capsys):
-    with pytest.raises(SystemExit):
-        train.parse_args(["--data", "x", "--gan", "--objective", "gate"])
-    assert "does not go with --objective gate" in capsys.readouterr().err
+def test_gan_and_teachers_do_not_go_with_the_gate_objective(capsys):
+    for option in (["--gan"], ["--teacher", "t.safetensors"]):
+        with pytest.raises(SystemExit):
+            train.parse_args(["--data", "x", *option, "--objective", "gate"])
+        assert "not with --objective gate" in capsys.readouterr().err
+
+
+def test_teachers_give_their_mean_distribution_over_the_students_bins():
+    from training.distill import Teachers
+
+    def tiny(centers, favourite):
+        model = build_model({"arch": "plain_unet", "channels": [4, 8, 8],
+                             "num_bins": len(centers)})
+        model.head.bin_centers.copy_(centers)
+        with torch.no_grad():
+            model.head.classifier.weight.zero_()
+            model.head.classifier.bias.fill_(-30)
+            model.head.classifier.bias[favourite] = 30  # all mass on one bin
+        return model
+
+    student = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    other = torch.tensor([[0.0, 0.0], [20.0, 0.0], [0.0, 10.0], [0.0, 20.0]])  # bins it lacks
+    teachers = Teachers([tiny(student, 1), tiny(other, 3)], student)
+    teachers.train()  # teachers stay in eval mode whatever the loop asks
+    assert not any(m.training for m in teachers.modules())
+    probs = teachers(torch.full((2, 1, 16, 16), 50.0), (8, 8))
+    assert probs.shape == (2, 3, 8, 8)
+    torch.testing.assert_close(probs.sum(1), torch.ones(2, 8, 8))
+    # half on the first teacher's (10, 0); half on (0, 20), whose nearest student bin is (0, 10)
+    torch.testing.assert_close(probs[:, :, 0, 0], torch.tensor([[0.0, 0.5, 0.5]] * 2),
+                               atol=1e-6, rtol=0)
+
+
+def test_distillation_target_blends_truth_and_teachers():
+    from training.losses import BinnedCrossEntropy
+
+    torch.manual_seed(0)
+    centers = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0], [-10.0, 0.0],
+                            [0.0, -10.0]])
+    prior = torch.full((6,), 1 / 6)
+    logits = torch.randn(1, 6, 4, 4)
+    ab = torch.zeros(1, 2, 4, 4)
+    teacher = torch.softmax(torch.randn(1, 6, 4, 4), dim=1)
+    plain = BinnedCrossEntropy(centers, prior)(logits, ab)
+    only_teacher = BinnedCrossEntropy(centers, prior, teacher_weight=1.0)(logits, ab, teacher)
+    expected = -(torch.log_softmax(logits, 1) * teacher).sum(1).mean()
+    torch.testing.assert_close(only_teacher, expected)
+    blended = BinnedCrossEntropy(centers, prior, teacher_weight=0.7)(logits, ab, teacher)
+    torch.testing.assert_close(blended, 0.3 * plain + 0.7 * expected)
+
+
+def test_train_with_teachers_learns_from_them(tmp_path, photo_dir):
+    base = tmp_path / "base"
+    common = ["--data", str(photo_dir), "--batch", "2", "--crop", "64", "--checkpoint-every", "1",
+              "--config", TINY_CONFIG]
+    train.main([*common, "--out", str(base), "--steps", "2"])
+    teacher = tmp_path / "teacher.safetensors"
+    export.main(["--checkpoint", str(base / "last.pt"), "--out", str(teacher),
+                 "--gain-about-mean", "--gain", "1.5"])
+    assert read_config(teacher)["gain_about_mean"] is True
+    assert load_model(teacher).head.gain_about_mean
+    run = tmp_path / "student"
+    train.main([*common, "--out", str(run), "--init", str(teacher), "--teacher", str(teacher),
+                "--teacher-weight", "0.5", "--steps", "2"])
+    student = torch.load(run / "last.pt", weights_only=True)
+    assert student["step"] == 2
+    assert "gain_about_mean" not in json.loads(student["config"])  # export decides the decode
+    before = load_model(teacher).state_dict()
+    assert any(v.is_floating_point() and not torch.equal(v, before[k])
+               for k, v in student["model"].items())
 
 
 def test_gain_curves_compare_at_equal_colourfulness():

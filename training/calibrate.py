@@ -60,6 +60,7 @@ def sweep(model: torch.nn.Module, folders: list[str], limit: int, size: int,
     scores: dict = {key: [] for key in itertools.product(temperatures, gains)}
     scores["gray"] = []
     head = model.head
+    decode = head.temperature, head.chroma_gain
     for folder in folders:
         for _, rgb in photos(folder, limit, calibration=calibration):
             gray = RENDERS[render](rgb)
@@ -69,14 +70,14 @@ def sweep(model: torch.nn.Module, folders: list[str], limit: int, size: int,
             with torch.inference_mode():
                 features = model.features(torch.from_numpy(small)[None, None])
             scores["gray"].append(score_image(gray, rgb, with_ssim=False))
-            for t in temperatures:
-                head.temperature = t
+            for t, g in itertools.product(temperatures, gains):
+                head.temperature, head.chroma_gain = t, g  # as the model decodes: about gray or its mean
                 with torch.inference_mode():
                     ab = torch.nn.functional.interpolate(head.chroma(features), size=(mh, mw),
                                                          mode="bilinear", align_corners=False)
-                for g in gains:
-                    out = compose_rgb(lightness, ab[0].numpy() * g / head.chroma_gain)
-                    scores[(t, g)].append(score_image(out, rgb, with_ssim=False))
+                out = compose_rgb(lightness, ab[0].numpy())
+                scores[(t, g)].append(score_image(out, rgb, with_ssim=False))
+    head.temperature, head.chroma_gain = decode
     if not scores["gray"]:
         split = "calibration-split " if calibration else ""
         raise SystemExit(f"no {split}photos under {', '.join(map(str, folders))}")

@@ -2,7 +2,8 @@
 
 Writes safetensors (weights + config + provenance in the metadata) that
 ``vidcolor.models.load_model`` reads; by default into ``engines/`` under the
-name the runtime loads by default.
+name the runtime loads by default. ``--ensemble A.safetensors B.safetensors`` instead
+joins model files into one that averages their chroma (``vidcolor.models.ensemble``).
 """
 
 from __future__ import annotations
@@ -12,29 +13,36 @@ import json
 from pathlib import Path
 
 import torch
+from safetensors import safe_open
 
-from vidcolor.models import DEFAULT_WEIGHTS_NAME, build_model, save_model
+from vidcolor.models import DEFAULT_WEIGHTS_NAME, build_model, load_model, read_config, save_model
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m training.export", description=__doc__)
     p.add_argument("--checkpoint", default="runs/default/last.pt")
+    p.add_argument("--ensemble", nargs="+", metavar="MODEL",
+                   help="model files (.safetensors) to join into one averaging their chroma")
     p.add_argument("--out", default=str(Path("engines") / DEFAULT_WEIGHTS_NAME))
     p.add_argument("--temperature", type=float, default=1.0, help="annealed-mean temperature")
     p.add_argument("--gain", type=float, default=1.0, help="chroma gain applied after decoding")
     p.add_argument("--decode-pool", type=int, default=1,
                    help="decode chroma this many times coarser than the head's features")
+    p.add_argument("--gain-about-mean", action="store_true",
+                   help="stretch each image's chroma about its mean colour, not about gray")
     p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
     return p.parse_args(argv)
 
 
 def export(checkpoint: str | Path, out: str | Path, temperature: float = 1.0, gain: float = 1.0,
-           half: bool = False, decode_pool: int = 1) -> Path:
+           half: bool = False, decode_pool: int = 1, gain_about_mean: bool = False) -> Path:
     state = torch.load(checkpoint, weights_only=True)
     config = {**json.loads(state["config"]), "num_bins": len(state["centers"]),
               "temperature": temperature, "chroma_gain": gain}
     if decode_pool != 1:
         config["decode_pool"] = decode_pool
+    if gain_about_mean:
+        config["gain_about_mean"] = True
     model = build_model(config)
     model.load_state_dict(state["model"])
     if half:
@@ -46,10 +54,35 @@ def export(checkpoint: str | Path, out: str | Path, temperature: float = 1.0, ga
     return save_model(model, config, out, extra=provenance)
 
 
+def export_ensemble(members: list[str | Path], out: str | Path, temperature: float = 1.0,
+                    gain: float = 1.0, half: bool = False,
+                    gain_about_mean: bool = False) -> Path:
+    """One file holding ``members`` (their weights, configs and provenance) and the decode."""
+    config = {"arch": "ensemble", "members": [read_config(m) for m in members],
+              "temperature": temperature, "chroma_gain": gain}
+    if gain_about_mean:
+        config["gain_about_mean"] = True
+    model = build_model(config)
+    for member, path in zip(model.members, members, strict=True):
+        member.load_state_dict(load_model(path).state_dict())
+    if half:
+        model.half()
+    provenance = {"members": []}
+    for path in members:
+        with safe_open(str(path), framework="pt") as handle:
+            extra = json.loads((handle.metadata() or {}).get("extra", "{}"))
+        provenance["members"].append({"file": Path(path).name, **extra})
+    return save_model(model, config, out, extra=provenance)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    path = export(args.checkpoint, args.out, args.temperature, args.gain, args.half,
-                  args.decode_pool)
+    if args.ensemble:
+        path = export_ensemble(args.ensemble, args.out, args.temperature, args.gain, args.half,
+                               args.gain_about_mean)
+    else:
+        path = export(args.checkpoint, args.out, args.temperature, args.gain, args.half,
+                      args.decode_pool, args.gain_about_mean)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 

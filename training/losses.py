@@ -18,18 +18,28 @@ from .bins import nearest_bin, rebalance_weights, soft_targets
 
 
 class BinnedCrossEntropy(nn.Module):
-    def __init__(self, centers: torch.Tensor, prior: torch.Tensor, lam: float = 1.0) -> None:
+    """Cross-entropy against the truth's soft encoding, or, with ``teacher_weight``, against
+    its blend with teachers' distributions (distillation, ``training.distill``)."""
+
+    def __init__(self, centers: torch.Tensor, prior: torch.Tensor, lam: float = 1.0,
+                 teacher_weight: float = 0.0) -> None:
         super().__init__()
         self.register_buffer("centers", centers.float())
         self.register_buffer("weights", rebalance_weights(prior.float(), lam))
+        self.teacher_weight = teacher_weight
 
-    def forward(self, logits: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
-        """Bin logits [B, Q, h, w] against ab [B, 2, H, W] (area-downsampled to h, w)."""
+    def forward(self, logits: torch.Tensor, ab: torch.Tensor,
+                teacher: torch.Tensor | None = None) -> torch.Tensor:
+        """Bin logits [B, Q, h, w] against ab [B, 2, H, W] (area-downsampled to h, w) and,
+        where given, the teachers' distribution [B, Q, h, w]."""
         if ab.shape[-2:] != logits.shape[-2:]:
             ab = F.adaptive_avg_pool2d(ab, logits.shape[-2:])
         idx, soft = soft_targets(ab, self.centers)
         log_probs = torch.log_softmax(logits.float(), dim=1)
         per_pixel = -(log_probs.gather(1, idx) * soft).sum(1)
+        if teacher is not None:
+            taught = -(log_probs * teacher).sum(1)
+            per_pixel = (1 - self.teacher_weight) * per_pixel + self.teacher_weight * taught
         pixel_weight = self.weights[nearest_bin(ab.permute(0, 2, 3, 1), self.centers)]
         return (per_pixel * pixel_weight).mean()
 

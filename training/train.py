@@ -32,11 +32,12 @@ from vidcolor.signals import StopRequests, interrupt_on_stop_signals
 from .bins import fit_bins
 from .data import CropDataset, cached_images
 from .discriminator import PatchDiscriminator, critic_hinge, generator_hinge
+from .distill import Teachers
 from .losses import BinnedCrossEntropy, ChromaSquaredError
 from .pretrained import load_imagenet_encoder
 from .validate import quick_validation
 
-DECODE_KEYS = ("num_bins", "temperature", "chroma_gain")  # set by the data and by export
+DECODE_KEYS = ("num_bins", "temperature", "chroma_gain", "gain_about_mean")  # data, export
 DEFAULT_CONFIG = {"arch": "effnet_lite0_unet", "decoder_channels": [128, 64, 48, 32]}
 CHECKPOINT = "last.pt"  # in the run folder; --resume continues from it
 
@@ -74,13 +75,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--gan-warmup", type=int, default=200,
                    help="steps at the start of the run in which only the critic learns")
     p.add_argument("--critic-lr", type=float, default=2e-4)
+    p.add_argument("--teacher", nargs="+", default=[],
+                   help="distil: model files (.safetensors) whose averaged bin distribution "
+                        "the network also learns (training.distill)")
+    p.add_argument("--teacher-weight", type=float, default=0.7,
+                   help="share of the teachers' distribution in the target (the truth's: the rest)")
     p.add_argument("--frames-per-clip", type=int, default=8)
     p.add_argument("--checkpoint-every", type=int, default=250)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     args = p.parse_args(argv)
-    if args.gan and args.objective != "bins":
-        p.error("--gan trains the network's bins; it does not go with --objective gate")
+    if (args.gan or args.teacher) and args.objective != "bins":
+        p.error("--gan and --teacher train the network's bins; not with --objective gate")
     return args
 
 
@@ -175,6 +181,7 @@ class Run:
     objective: str = "bins"
     step: int = 0
     critic: Critic | None = None
+    teachers: Teachers | None = None
 
     def predict(self, lightness: torch.Tensor) -> torch.Tensor:
         """What the criterion scores: bin logits, or the gated ab for the gate objective."""
@@ -247,10 +254,12 @@ def start_run(args: argparse.Namespace, images: list[np.ndarray], state: dict | 
     if args.objective == "gate":
         criterion = ChromaSquaredError()
     else:
-        criterion = BinnedCrossEntropy(centers, prior, args.lam).to(device)
+        criterion = BinnedCrossEntropy(centers, prior, args.lam, args.teacher_weight).to(device)
     run = Run(model, optimizer, criterion, frozen, device, config, centers, prior, args.objective)
     if args.gan:
         run.critic = make_critic(args, device)
+    if args.teacher:
+        run.teachers = Teachers.from_files(args.teacher, centers).to(device)
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -285,7 +294,10 @@ def train_step(run: Run, lightness: torch.Tensor, ab: torch.Tensor, lr: float,
     with torch.set_grad_enabled(not critic_only):
         with torch.autocast(run.device.type, enabled=scaler.is_enabled()):
             prediction = run.predict(lightness)
-        loss = run.criterion(prediction, ab)
+        if run.teachers is not None:
+            loss = run.criterion(prediction, ab, run.teachers(lightness, prediction.shape[-2:]))
+        else:
+            loss = run.criterion(prediction, ab)
         if critic is not None:
             fake = run.model.head.decode(prediction)
             if not critic_only:

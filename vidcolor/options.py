@@ -17,6 +17,7 @@ from vidcolor.look.steps import help_text as enhance_help
 from vidcolor.scale import SEGMENT_SECONDS
 from vidcolor.specs import (
     FILE_CRF,
+    MODEL_NAMES,
     SATURATION_MAX,
     SHIFT_MAX,
     TEMPORAL_MODES,
@@ -141,8 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop after S seconds (default: all)")
 
     add = parser.add_argument_group("model").add_argument
+    add("--model", choices=MODEL_NAMES, default="fast",
+        help="the shipped model: fast (live, previews) or quality (files: two networks "
+             "averaged, more accurate colour, about 3x the model time) (default: fast)")
     add("--weights", metavar="PATH",
-        help="model file, .safetensors (default: the shipped model, or $VIDCOLOR_WEIGHTS)")
+        help="model file, .safetensors (default: the --model one, or $VIDCOLOR_WEIGHTS)")
     add("--engine", default="auto", choices=("auto", "tensorrt", "torch", "onnxruntime"),
         help="inference engine (default: auto, which logs its choice)")
     add("--device", type=_device, default="auto", metavar="DEV",
@@ -244,9 +248,12 @@ def live_options_given(args: argparse.Namespace) -> list[str]:
 
 
 def model_spec(args: argparse.Namespace) -> ModelSpec:
+    if args.weights is not None and args.model != "fast":
+        raise UsageError(f"--weights and --model {args.model} name two models; give one "
+                         f"(see {PROG} --help)")
     return ModelSpec(weights=args.weights, engine=args.engine, device=args.device,
                      precision=None if args.precision == "auto" else args.precision,
-                     size=args.size)
+                     size=args.size, model=args.model)
 
 
 def temporal_spec(args: argparse.Namespace) -> TemporalSpec:

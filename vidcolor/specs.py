@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .temporal import TemporalStage
 
 TEMPORAL_MODES = ("off", "causal", "bidirectional")
+MODEL_NAMES = ("fast", "quality")  # the shipped models (vidcolor.models.SHIPPED_MODELS)
 STREAM_CODEC = "libx264"  # what restreams get by default: FLV, MPEG-TS and RTSP all carry H.264
 FILE_CRF = 18  # files: visually lossless with x264/x265; live sinks keep their own defaults
 
@@ -30,7 +31,8 @@ FILE_CRF = 18  # files: visually lossless with x264/x265; live sinks keep their 
 class ModelSpec:
     """The network and where it runs.
 
-    ``weights``: a ``.safetensors`` model file (None: the shipped model). ``engine``: auto,
+    ``weights``: a ``.safetensors`` model file (None: the shipped model named by ``model``,
+    fast or quality). ``engine``: auto,
     tensorrt, torch or onnxruntime. ``device``: auto, cpu, cuda or cuda:N. ``precision``:
     fp32, fp16, bf16, int8 (None: the engine's default). ``size``: the short side the network
     sees, a multiple of 32.
@@ -41,10 +43,25 @@ class ModelSpec:
     device: str = "auto"
     precision: str | None = None
     size: int = 256
+    model: str = "fast"
 
     def __post_init__(self) -> None:
         if self.size < 32 or self.size % 32:
             raise ValueError(f"size must be a positive multiple of 32, got {self.size}")
+        if self.model not in MODEL_NAMES:
+            raise ValueError(f"model must be one of {', '.join(MODEL_NAMES)}, got {self.model!r}")
+        if self.weights is not None and self.model != "fast":
+            raise ValueError(f"weights {self.weights} and model {self.model!r} name two models; "
+                             "give one")
+
+    @property
+    def weights_path(self) -> str | None:
+        """The model file to load (None: the default, ``fast`` or $VIDCOLOR_WEIGHTS)."""
+        if self.weights is None and self.model != "fast":
+            from .models import shipped_model_path
+
+            return str(shipped_model_path(self.model))
+        return self.weights
 
     def build(self, calls: int | None = None) -> Colorizer:
         """The colorizer this spec describes. ``calls``: inference calls that will run at once
@@ -53,7 +70,7 @@ class ModelSpec:
         from .backends import create_engine
         from .colorizer import Colorizer
 
-        engine = create_engine(self.engine, self.device, weights=self.weights,
+        engine = create_engine(self.engine, self.device, weights=self.weights_path,
                                precision=self.precision, calls=calls)
         return Colorizer(engine, size=self.size)
 

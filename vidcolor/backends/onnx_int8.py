@@ -21,7 +21,7 @@ from torch import nn
 from vidcolor.backends.cache import cache_dir, weights_hash
 from vidcolor.backends.onnx_export import INPUT_NAME, OPSET, cached_onnx
 
-FP32_PREFIXES = ("/encoder",)  # ONNX node-name scopes kept in FP32
+FP32_SCOPE = "encoder"  # ONNX node-name scope kept in FP32 (an ensemble member's too)
 CALIBRATION_IMAGES = 32
 
 
@@ -50,7 +50,7 @@ def synthetic_lightness(seed: int, height: int = 256, width: int = 256) -> np.nd
 
 
 def quantize_decoder(fp32_path: Path, out: Path) -> Path:
-    """Write ``out``: ``fp32_path`` with every Conv outside :data:`FP32_PREFIXES` in INT8
+    """Write ``out``: ``fp32_path`` with every Conv outside :data:`FP32_SCOPE` in INT8
     (QDQ format, per-channel signed weights, unsigned activations, min/max ranges)."""
     import onnx
     from onnxruntime.quantization import (
@@ -73,7 +73,8 @@ def quantize_decoder(fp32_path: Path, out: Path) -> Path:
     try:
         quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
         nodes = onnx.load(str(prepared)).graph.node
-        fp32 = [n.name for n in nodes if n.op_type == "Conv" and n.name.startswith(FP32_PREFIXES)]
+        fp32 = [n.name for n in nodes
+                if n.op_type == "Conv" and FP32_SCOPE in n.name.split("/")]
         quantize_static(str(prepared), str(tmp), Synthetic(), quant_format=QuantFormat.QDQ,
                         per_channel=True, activation_type=QuantType.QUInt8,
                         weight_type=QuantType.QInt8, op_types_to_quantize=["Conv"],

@@ -89,7 +89,8 @@ class EffNetLiteUNet(nn.Module):
 
     def __init__(self, num_bins: int, decoder_channels: tuple[int, ...] = (128, 64, 48, 32),
                  temperature: float = 1.0, chroma_gain: float = 1.0,
-                 decode_pool: int = 1, confidence: int = 0, variant: str = "lite0") -> None:
+                 decode_pool: int = 1, confidence: int = 0, variant: str = "lite0",
+                 gain_about_mean: bool = False) -> None:
         super().__init__()
         self.encoder = EfficientNetLiteEncoder(variant)
         skips = self.encoder.skip_channels
@@ -99,7 +100,8 @@ class EffNetLiteUNet(nn.Module):
             cin = cout
         self.decoder = nn.ModuleList(ups)
         self.head = BinnedChromaHead(cin, num_bins, temperature, chroma_gain, upsample=2,
-                                     decode_pool=decode_pool, confidence=confidence)
+                                     decode_pool=decode_pool, confidence=confidence,
+                                     gain_about_mean=gain_about_mean)
 
     def features(self, lightness: torch.Tensor) -> torch.Tensor:
         skips = self.encoder(normalize_lightness(lightness))

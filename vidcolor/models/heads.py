@@ -7,7 +7,13 @@ temperature 1 is the distribution's mean (the best guess in the squared-error
 sense); lower temperatures move towards the mode (more vivid, less safe).
 ``chroma_gain`` then scales the result: for a calibrated mean, a gain k costs
 only (k - 1)^2 of the chroma energy in squared error while restoring the
-saturation that averaging removes.
+saturation that averaging removes. With ``gain_about_mean`` the gain stretches each
+image's chroma about the image's own mean colour instead of about gray: the colour
+contrast grows as before, but a cast the network puts over a whole picture (its warm
+lean) is kept as predicted rather than amplified, and a cast is where a gain about gray
+spends most of its error. On the validation photos that bought +0.06..+0.18 dB, more
+AuC and about 10 % less chroma on neutral pixels at equal colourfulness
+(engines/README.md).
 
 ``decode_pool`` decodes at a coarser grid than the features: the classifier is a 1x1 conv, so
 classifying 2x2-averaged features is exactly averaging the 2x2 logits, and the softmax and
@@ -30,6 +36,15 @@ import math
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+
+def apply_gain(ab: torch.Tensor, gain: float, about_mean: bool) -> torch.Tensor:
+    """ab [B, 2, h, w] stretched by ``gain`` about gray or, ``about_mean``, about each image's
+    own mean colour."""
+    if not about_mean:
+        return ab * gain
+    mean = ab.mean(dim=(2, 3), keepdim=True)
+    return mean + (ab - mean) * gain
 
 
 def ab_grid(step: float = 10.0, limit: float = 110.0) -> torch.Tensor:
@@ -74,7 +89,7 @@ class BinnedChromaHead(nn.Module):
 
     def __init__(self, in_channels: int, num_bins: int, temperature: float = 1.0,
                  chroma_gain: float = 1.0, upsample: int = 2, decode_pool: int = 1,
-                 confidence: int = 0) -> None:
+                 confidence: int = 0, gain_about_mean: bool = False) -> None:
         super().__init__()
         self.classifier = nn.Conv2d(in_channels, num_bins, 1)
         self.gate = ConfidenceGate(in_channels, confidence) if confidence else None
@@ -83,11 +98,13 @@ class BinnedChromaHead(nn.Module):
         self.chroma_gain = chroma_gain
         self.upsample = upsample
         self.decode_pool = decode_pool
+        self.gain_about_mean = gain_about_mean
 
     def extra_repr(self) -> str:
         # Part of the model's repr, so caches keyed on it (ONNX, TensorRT) see the decode.
         return (f"temperature={self.temperature}, chroma_gain={self.chroma_gain}, "
-                f"upsample={self.upsample}, decode_pool={self.decode_pool}")
+                f"upsample={self.upsample}, decode_pool={self.decode_pool}, "
+                f"gain_about_mean={self.gain_about_mean}")
 
     def logits(self, features: torch.Tensor) -> torch.Tensor:
         """Bin logits at the features' resolution (what training scores)."""
@@ -107,7 +124,7 @@ class BinnedChromaHead(nn.Module):
         # channels-last form about ten times faster than softmax over dim 1 + einsum.
         probs = torch.softmax(logits.float().permute(0, 2, 3, 1) / self.temperature, dim=-1)
         ab = (probs @ self.bin_centers.float()).permute(0, 3, 1, 2)
-        return ab * self.chroma_gain
+        return apply_gain(ab, self.chroma_gain, self.gain_about_mean)
 
     def chroma(self, features: torch.Tensor) -> torch.Tensor:
         """ab at the decoding resolution: decoded, gated where the head has a gate, gained."""

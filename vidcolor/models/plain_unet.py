@@ -17,7 +17,8 @@ class PlainUNet(nn.Module):
     """L [B,1,H,W] -> ab [B,2,H,W]; ``channels`` per level, each level halves the size."""
 
     def __init__(self, num_bins: int, channels: tuple[int, ...] = (16, 32, 64, 128, 192),
-                 temperature: float = 1.0, chroma_gain: float = 1.0) -> None:
+                 temperature: float = 1.0, chroma_gain: float = 1.0,
+                 gain_about_mean: bool = False) -> None:
         super().__init__()
         downs, cin = [], 1
         for i, cout in enumerate(channels):
@@ -28,7 +29,8 @@ class PlainUNet(nn.Module):
         self.decoder = nn.ModuleList(
             UpBlock(cin_, skip, skip) for cin_, skip in
             zip(reversed(channels[1:]), reversed(channels[:-1]), strict=True))
-        self.head = BinnedChromaHead(channels[0], num_bins, temperature, chroma_gain, upsample=1)
+        self.head = BinnedChromaHead(channels[0], num_bins, temperature, chroma_gain, upsample=1,
+                                     gain_about_mean=gain_about_mean)
 
     def features(self, lightness: torch.Tensor) -> torch.Tensor:
         skips, x = [], normalize_lightness(lightness)

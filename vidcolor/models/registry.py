@@ -9,6 +9,7 @@ from typing import Any
 from torch import nn
 
 from .effnet_lite_unet import EffNetLiteUNet
+from .ensemble import Ensemble
 from .plain_unet import PlainUNet
 
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
@@ -16,6 +17,7 @@ ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "effnet_lite1_unet": partial(EffNetLiteUNet, variant="lite1"),
     "effnet_lite2_unet": partial(EffNetLiteUNet, variant="lite2"),
     "plain_unet": PlainUNet,
+    "ensemble": Ensemble,
 }
 
 
@@ -30,7 +32,7 @@ def build_model(config: dict[str, Any]) -> nn.Module:
         raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(sorted(ARCHITECTURES))}")
     for key, value in options.items():
         if isinstance(value, list):
-            options[key] = tuple(value)
+            options[key] = tuple(value)  # JSON lists; an ensemble's members stay dicts
     try:
         return ARCHITECTURES[arch](**options)
     except TypeError as exc:  # a setting the architecture does not have

@@ -17,6 +17,10 @@ from torch import nn
 from .registry import build_model
 
 DEFAULT_WEIGHTS_NAME = "vidcolor-effnet-lite0.safetensors"
+#: The shipped models by the name ``--model`` takes: ``fast`` (the default: live, previews)
+#: and ``quality`` (files: several networks averaged, a few times slower).
+SHIPPED_MODELS = {"fast": DEFAULT_WEIGHTS_NAME,
+                  "quality": "vidcolor-ensemble-lite0-lite2.safetensors"}
 WEIGHTS_ENV = "VIDCOLOR_WEIGHTS"
 
 
@@ -30,14 +34,21 @@ class InvalidWeightsError(MissingWeightsError):
 
 
 def default_weights_path() -> Path:
-    """The shipped model: $VIDCOLOR_WEIGHTS, the installed package data, or the source tree."""
+    """The default model: $VIDCOLOR_WEIGHTS, else the shipped ``fast`` one."""
     if os.environ.get(WEIGHTS_ENV):
         return Path(os.environ[WEIGHTS_ENV])
+    return shipped_model_path("fast")
+
+
+def shipped_model_path(name: str) -> Path:
+    """A shipped model (:data:`SHIPPED_MODELS`): in the installed package data, or the source
+    tree's engines/."""
+    filename = SHIPPED_MODELS[name]
     package = Path(__file__).resolve().parents[1]
     for folder in (package / "_weights", package.parent / "engines"):
-        if (folder / DEFAULT_WEIGHTS_NAME).is_file():
-            return folder / DEFAULT_WEIGHTS_NAME
-    return package.parent / "engines" / DEFAULT_WEIGHTS_NAME
+        if (folder / filename).is_file():
+            return folder / filename
+    return package.parent / "engines" / filename
 
 
 def save_model(model: nn.Module, config: dict[str, Any], path: str | Path,
