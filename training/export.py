@@ -51,6 +51,8 @@ def export(checkpoint: str | Path, out: str | Path, temperature: float = 1.0, ga
     provenance = {"step": int(state["step"]), "lam": train_args.get("lam"),
                   "crop": train_args.get("crop"), "batch": train_args.get("batch"),
                   "data": train_args.get("data"), "checkpoint": str(checkpoint)}
+    if train_args.get("teacher"):
+        provenance["teachers"] = [Path(t).name for t in train_args["teacher"]]
     return save_model(model, config, out, extra=provenance)
 
 
