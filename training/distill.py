@@ -1,9 +1,9 @@
 """Teachers for distillation: ``python -m training.train --teacher A.safetensors B.safetensors``.
 
 Two networks trained apart are wrong in different places, so the mean of their bin
-distributions is more often right than either (on the validation photos the shipped Lite0
-and a Lite2 averaged beat the shipped file at equal colourfulness). Running both costs
-twice the time a frame has live, so the default network learns their averaged
+distributions is more often right than either (on the validation photos the round-1 Lite0
+and a Lite2 averaged beat round 1 at equal colourfulness). Running both costs 2.2 times
+the network time, too much for live sources, so the default network learns their averaged
 distribution instead: its target becomes a blend of the truth's soft encoding and the
 teachers' distribution over its own bins (Hinton et al. 2015).
 """

@@ -2,9 +2,10 @@
 
 Two networks trained on different data mixes are wrong in different places, so the mean
 of their colours is more often right than either: on the validation photos an
-EfficientNet-Lite0 and a Lite2 U-Net averaged scored 0.14 to 0.41 dB above the shipped
-Lite0 at equal colourfulness (engines/README.md). It costs the members' time added
-together, so it is for files, not for live sources.
+EfficientNet-Lite0 and a Lite2 U-Net averaged scored 0.11 to 0.37 dB above the round-1
+Lite0 alone and 0.09 to 0.24 dB above the round-2 default at equal colourfulness
+(engines/README.md). It costs the members' time added together (2.2x the default's), so it
+is for files, not for live sources.
 
 Each member decodes its own bins at gain 1 and temperature ``temperature``; the mean is
 then stretched by ``chroma_gain`` about gray or about the image's mean colour, as one

@@ -11,9 +11,9 @@ saturation that averaging removes. With ``gain_about_mean`` the gain stretches e
 image's chroma about the image's own mean colour instead of about gray: the colour
 contrast grows as before, but a cast the network puts over a whole picture (its warm
 lean) is kept as predicted rather than amplified, and a cast is where a gain about gray
-spends most of its error. On the validation photos that bought +0.06..+0.18 dB, more
-AuC and about 10 % less chroma on neutral pixels at equal colourfulness
-(engines/README.md).
+spends much of its error. At equal colourfulness on the validation photos it bought the
+round-1 network up to 0.18 dB on objects and 6-12 % less chroma on neutral pixels (level on
+scenes); the round-2 default and the quality model use it (engines/README.md).
 
 ``decode_pool`` decodes at a coarser grid than the features: the classifier is a 1x1 conv, so
 classifying 2x2-averaged features is exactly averaging the 2x2 logits, and the softmax and
