@@ -12,6 +12,7 @@ from vidcolor.models import (
     default_weights_path,
     load_model,
     read_config,
+    read_provenance,
     save_model,
 )
 
@@ -93,6 +94,8 @@ def test_ensemble_averages_its_members_and_gains_once(tmp_path):
     path = export_ensemble(members, tmp_path / "ens.safetensors", gain=1.5, gain_about_mean=True)
     ensemble = load_model(path)
     assert read_config(path)["arch"] == "ensemble"
+    assert read_provenance(path) == {"members": [{"file": "m0.safetensors"},
+                                                 {"file": "m1.safetensors"}]}
     L = torch.rand(2, 1, 32, 64) * 100
     with torch.inference_mode():
         outputs = []

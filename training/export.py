@@ -13,9 +13,15 @@ import json
 from pathlib import Path
 
 import torch
-from safetensors import safe_open
 
-from vidcolor.models import DEFAULT_WEIGHTS_NAME, build_model, load_model, read_config, save_model
+from vidcolor.models import (
+    DEFAULT_WEIGHTS_NAME,
+    build_model,
+    load_model,
+    read_config,
+    read_provenance,
+    save_model,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -69,11 +75,8 @@ def export_ensemble(members: list[str | Path], out: str | Path, temperature: flo
         member.load_state_dict(load_model(path).state_dict())
     if half:
         model.half()
-    provenance = {"members": []}
-    for path in members:
-        with safe_open(str(path), framework="pt") as handle:
-            extra = json.loads((handle.metadata() or {}).get("extra", "{}"))
-        provenance["members"].append({"file": Path(path).name, **extra})
+    provenance = {"members": [{"file": Path(path).name, **read_provenance(path)}
+                              for path in members]}
     return save_model(model, config, out, extra=provenance)
 
 

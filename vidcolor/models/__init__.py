@@ -11,6 +11,7 @@ from .weights import (
     default_weights_path,
     load_model,
     read_config,
+    read_provenance,
     save_model,
     shipped_model_path,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "default_weights_path",
     "load_model",
     "read_config",
+    "read_provenance",
     "save_model",
     "shipped_model_path",
 ]

@@ -62,15 +62,24 @@ def save_model(model: nn.Module, config: dict[str, Any], path: str | Path,
     return path
 
 
-def read_config(path: str | Path) -> dict[str, Any]:
-    """The architecture config stored in the metadata of the model file ``path``."""
+def _metadata(path: str | Path) -> dict[str, str]:
     try:
         with safe_open(str(path), framework="pt") as handle:
-            metadata = handle.metadata() or {}
+            return handle.metadata() or {}
     except (SafetensorError, OSError) as exc:
         raise _invalid(path, f"not a safetensors file ({_first_line(exc)}); vidcolor loads "
                              ".safetensors models (python -m training.export converts a "
                              "checkpoint)") from None
+
+
+def read_provenance(path: str | Path) -> dict[str, Any]:
+    """The provenance ``save_model`` stored beside the config (step, data, …; {} if none)."""
+    return json.loads(_metadata(path).get("extra", "{}"))
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """The architecture config stored in the metadata of the model file ``path``."""
+    metadata = _metadata(path)
     if "config" not in metadata:
         raise _invalid(path, "no vidcolor config in its metadata (a safetensors file, but not "
                              "a vidcolor model; vidcolor.models.save_model writes them)")
