@@ -166,6 +166,17 @@ def test_train_resume_export_evaluate_end_to_end(tmp_path, photo_dir):
     torch.testing.assert_close(warm["centers"], second["centers"])
     assert json.loads(warm["config"])["arch"] == "plain_unet"
 
+    # From a run's last.pt, without --config: that run's architecture, bins and weights.
+    from_checkpoint = tmp_path / "from-checkpoint"
+    train.main(["--data", str(photo_dir), "--out", str(from_checkpoint), "--init",
+                str(run / "last.pt"), "--batch", "2", "--crop", "64", "--steps", "1",
+                "--lr", "0"])
+    resumed = torch.load(from_checkpoint / "last.pt", weights_only=True)
+    assert json.loads(resumed["config"]) == json.loads(second["config"])
+    torch.testing.assert_close(resumed["centers"], second["centers"])
+    torch.testing.assert_close(resumed["model"]["head.classifier.weight"],
+                               second["model"]["head.classifier.weight"])
+
     sweep_json = tmp_path / "sweep.json"
     best = calibrate.main(["--weights", str(weights), "--data", str(photo_dir), "--size", "64",
                            "--temperatures", "1.0", "0.5", "--gains", "1.0", "1.5",

@@ -213,16 +213,35 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
 
 
 def choose_bins(args: argparse.Namespace, images: list[np.ndarray], state: dict | None,
-                warm: torch.nn.Module | None) -> tuple[dict, torch.Tensor, torch.Tensor]:
-    """The model config, ab bin centres and prior: the checkpoint's on resume; a model file's
-    architecture and bins (the prior refitted to the data) on a warm start; else fitted anew."""
+                warm: WarmStart | None) -> tuple[dict, torch.Tensor, torch.Tensor]:
+    """The model config, ab bin centres and prior: the checkpoint's on resume; the warm
+    start's architecture and bins (the prior refitted to the data) on ``--init``; else fitted
+    anew."""
     if state is not None:
         return json.loads(state["config"]), state["centers"], state["prior"]
     samples = sample_ab(images, 400_000, args.seed)
     if warm is not None:
-        config = {k: v for k, v in read_config(args.init).items() if k not in DECODE_KEYS}
-        return with_gate(config, args), *fit_bins(samples, centers=warm.head.bin_centers.clone())
+        return with_gate(warm.config, args), *fit_bins(samples, centers=warm.centers.clone())
     return with_gate(json.loads(args.config), args), *fit_bins(samples)
+
+
+@dataclass
+class WarmStart:
+    """What ``--init`` starts from: an architecture, its bins and its weights."""
+
+    config: dict
+    centers: torch.Tensor
+    weights: dict[str, torch.Tensor]
+
+    @classmethod
+    def read(cls, path: str) -> WarmStart:
+        """From a model file (.safetensors, decode settings dropped) or a run's last.pt."""
+        if path.endswith(".safetensors"):
+            model = load_model(path)
+            config = {k: v for k, v in read_config(path).items() if k not in DECODE_KEYS}
+            return cls(config, model.head.bin_centers, model.state_dict())
+        checkpoint = load_checkpoint(path)
+        return cls(json.loads(checkpoint["config"]), checkpoint["centers"], checkpoint["model"])
 
 
 def with_gate(config: dict, args: argparse.Namespace) -> dict:
@@ -240,13 +259,11 @@ def start_run(args: argparse.Namespace, images: list[np.ndarray], state: dict | 
               device: torch.device) -> Run:
     """The run to train: resumed from ``state``, warm-started by ``--init`` (a run's last.pt or
     a .safetensors model), or new with the ImageNet encoder."""
-    warm = load_model(args.init) if args.init and args.init.endswith(".safetensors") else None
+    warm = WarmStart.read(args.init) if args.init and state is None else None
     config, centers, prior = choose_bins(args, images, state, warm)
-    model = make_model(config, centers, pretrained=state is None and not args.init)
+    model = make_model(config, centers, pretrained=state is None and warm is None)
     if warm is not None:
-        load_warm(model, warm.state_dict())
-    elif args.init:
-        load_warm(model, load_checkpoint(args.init)["model"])
+        load_warm(model, warm.weights)
     frozen = freeze(model, args.freeze, args.objective)
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
