@@ -118,6 +118,27 @@ def test_webm_output_gets_vp9(tmp_path, make_clip, tiny_weights, video_pts):
                                            strict=True)) >= 40
 
 
+@pytest.mark.parametrize(("name", "codec"), [
+    ("film.y4m", "rawvideo"), ("film.ogv", "vp8"), ("film.avi", "h264")])
+def test_fixed_rate_containers_play_at_the_inputs_rate(tmp_path, make_clip, tiny_weights, name,
+                                                       codec):
+    """AVI, Ogg and YUV4MPEG take the stream's time base as the frame rate: written with the
+    input's (MP4: 1/12288) they played at 12288 fps, or failed."""
+    src = make_clip(tmp_path / "film.mp4", frames=10, audio=False)
+    assert colorize(src, "-o", tmp_path / name, weights=tiny_weights) == 0
+    got, frames = decoded(tmp_path / name)
+    assert got == codec and len(frames) == 10
+    with av.open(str(tmp_path / name)) as container:
+        stream = container.streams.video[0]
+        assert (stream.average_rate or stream.guessed_rate) == 24
+        assert container.duration / 1e6 == pytest.approx(10 / 24, abs=1e-3)
+    lumas = zip(luma_planes(src), luma_planes(tmp_path / name), strict=True)
+    if codec == "rawvideo":
+        assert all(np.array_equal(a, b) for a, b in lumas)
+    else:
+        assert min(psnr(a, b) for a, b in lumas) >= 40
+
+
 def test_gif_input_gives_a_gif(tmp_path, make_clip, tiny_weights, video_pts):
     src = make_clip(tmp_path / "anim.gif", frames=8, codec="gif", pix_fmt="rgb8", audio=False)
     assert colorize(src, weights=tiny_weights) == 0

@@ -39,6 +39,12 @@ _WHOLE_CHROMA = frozenset({"h264", "hevc"})
 _CRF_TOPS = {"libx264": 51, "libx265": 51}
 # Speed where an encoder's own default is impractical: libvpx-vp9 encodes 360p at ~1.5 fps.
 _FILE_SPEED = {"libvpx-vp9": {"row-mt": "1", "cpu-used": "4"}}
+# Encoders whose CRF only caps quality under a target bit rate (VP8's default, 256 kbit/s,
+# leaves luma ~28 dB from the input): the target is lifted out of the way, so CRF decides.
+_CRF_UNDER_TARGET = frozenset({"libvpx"})
+# FFmpeg's AVFMT_VARIABLE_FPS: the muxer keeps each frame's time. Without it (AVI, Ogg,
+# YUV4MPEG) the stream's time base is taken as the frame rate, so frames are stamped 0, 1, 2..
+_VARIABLE_FPS = 0x400
 # Frames above 1080p: libx264 keeps ~25 MB per 4K frame in its look-ahead, 40 frames at its
 # default preset (medium), about 1.3 GB; 10 frames (veryfast's) hold it near 0.55 GB, at a
 # cost of ~0.2 dB PSNR at the same bit rate. Only where no preset or option was chosen.
@@ -90,6 +96,7 @@ class VideoWriter:
         self._tmp = temp_path(self.dst)
         self._done = False
         self._output = _open_output(self._tmp, self.dst.name)
+        self._ticks = _FrameTicks(info.average_rate or 25, self._output.format)
         try:
             self._feed = _EncoderFeed(encoder, info, self.pix_fmt)
             self._video = self._add_video(encoder, info, crf, preset, options or {}, gop)
@@ -116,6 +123,7 @@ class VideoWriter:
         """Encode one frame; its pts (in its time_base) is kept as is."""
         if frame.format.name != self.pix_fmt:
             frame = _conform(frame, self.pix_fmt)
+        self._ticks.stamp(frame)
         frame.pict_type = 0  # let the encoder choose; never copy the input's I/P/B decisions
         if frame.duration and frame.time_base == self._video.codec_context.time_base:
             self._durations[frame.pts] = frame.duration
@@ -224,7 +232,9 @@ class VideoWriter:
         stream.width, stream.height = info.width, info.height
         stream.pix_fmt = self._feed.pix_fmt
         ctx = stream.codec_context
-        ctx.time_base = stream.time_base = info.time_base
+        ctx.time_base = stream.time_base = self._ticks.time_base or info.time_base
+        if crf is not None and encoder.name in _CRF_UNDER_TARGET:
+            ctx.bit_rate = info.width * info.height * 8 * int(stream.average_rate or 25)
         if gop:
             ctx.gop_size = gop
         if info.sample_aspect_ratio:
@@ -250,6 +260,27 @@ class VideoWriter:
                 f"cannot open the {encoder.name} encoder: {reason(err)}{hint}"
             ) from None
         return stream
+
+
+class _FrameTicks:
+    """Time stamps for muxers that have no time of their own per frame (no
+    ``AVFMT_VARIABLE_FPS``): the stream's time base is one frame, and each frame is stamped
+    with its nearest tick, never the same tick twice, so none is dropped."""
+
+    def __init__(self, rate: Fraction, muxer: av.format.ContainerFormat) -> None:
+        fixed = not muxer.flags & _VARIABLE_FPS
+        self.time_base = 1 / Fraction(rate) if fixed else None
+        self._last = -1
+
+    def stamp(self, frame: av.VideoFrame) -> None:
+        """Re-stamp ``frame`` in ticks where the muxer needs them; else leave it as is."""
+        if self.time_base is None:
+            return
+        tick = self._last + 1  # a frame without a time goes next
+        if frame.pts is not None and frame.time_base is not None:
+            tick = max(tick, round(frame.pts * frame.time_base / self.time_base))
+        frame.pts, frame.time_base, frame.duration = tick, self.time_base, 1
+        self._last = tick
 
 
 class _EncoderFeed:
@@ -410,12 +441,10 @@ def _natural_encoder(container: av.container.OutputContainer) -> av.Codec | None
 
 
 def _holds(container: av.container.OutputContainer, encoder: av.Codec) -> bool:
-    """Whether ``container`` takes ``encoder``'s codec (a throwaway stream on a probe)."""
-    try:
-        container.add_stream(encoder.name)
-    except ValueError:
-        return False
-    return True
+    """Whether ``container`` takes ``encoder``'s codec, by FFmpeg's own table of what the muxer
+    can write (adding a stream checks nothing for muxers such as Ogg or YUV4MPEG, which then
+    fail at the first packet)."""
+    return encoder.name in container.supported_codecs
 
 
 def _open_output(path: Path, name: str) -> av.container.OutputContainer:
