@@ -247,6 +247,21 @@ def test_crf_is_checked_against_the_encoders_scale(tmp_path, make_clip, tiny_wei
     assert leftovers(tmp_path, {"in.mp4"}) == []
 
 
+@pytest.mark.parametrize(("name", "preset", "code"), [
+    ("out.webm", "fast", 2), ("out.gif", "fast", 2), ("out.mp4", "veryfast", 0)])
+def test_a_preset_the_encoder_lacks_is_refused_not_ignored(tmp_path, make_clip, tiny_weights,
+                                                           capsys, name, preset, code):
+    src = make_clip(tmp_path / "in.mp4", frames=4, audio=False)
+    assert colorize(src, "-o", tmp_path / name, "--preset", preset,
+                    weights=tiny_weights) == code
+    err = capsys.readouterr().err
+    if code:
+        assert "has no speed presets; leave --preset out" in err and err.count("\n") == 1
+        assert leftovers(tmp_path, {"in.mp4"}) == []
+    else:
+        assert decoded(tmp_path / name)[0] == "h264"
+
+
 @pytest.mark.parametrize(("codec", "crf"), [("libx264", 51), ("libx264", 0), ("libx265", 51),
                                             ("libvpx-vp9", 63), ("libsvtav1", 63),
                                             ("h264_nvenc", 51)])

@@ -105,9 +105,15 @@ def _fail(message: str, code: int = 1) -> int:
 
 def _check_encoding(args: argparse.Namespace, dst: Path | None = None) -> None:
     """--codec names an encoder that ``dst``'s container can hold (live, ``dst`` None: an
-    encoder; restreams default to H.264) and --crf is on its scale: usage mistakes (exit 2),
-    found before the model loads or any file is opened."""
-    from vidcolor.io.writer import CodecChoiceError, check_crf, choose_encoder, video_encoder
+    encoder; restreams default to H.264), --crf is on its scale and --preset means something
+    to it: usage mistakes (exit 2), found before the model loads or any file is opened."""
+    from vidcolor.io.writer import (
+        CodecChoiceError,
+        check_crf,
+        check_preset,
+        choose_encoder,
+        video_encoder,
+    )
 
     try:
         if dst is None:
@@ -116,6 +122,8 @@ def _check_encoding(args: argparse.Namespace, dst: Path | None = None) -> None:
             encoder = choose_encoder(dst, args.codec)
         if args.crf is not None:
             check_crf(encoder, args.crf)
+        if args.preset is not None:
+            check_preset(encoder)
     except CodecChoiceError as exc:
         raise UsageError(str(exc)) from None
 

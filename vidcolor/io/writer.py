@@ -530,16 +530,26 @@ def _family(codec: str) -> str | None:
 
 
 def _rate_control(encoder: av.Codec, crf: float | None, preset: str | None) -> dict[str, str]:
-    """The encoder's own spelling of constant quality and speed preset."""
+    """The encoder's own spelling of constant quality and speed preset; a preset for an
+    encoder without presets is refused (:func:`check_preset`), not ignored."""
     wanted: dict[str, str] = {}
     quality = _quality_option(encoder.name)
     if crf is not None and quality is not None:
         wanted[quality.name] = f"{crf:g}"
         if quality.name == "cq":  # NVENC: constant quality within variable bit rate
             wanted["rc"] = "vbr"
-    if preset is not None and "preset" in _private_options(encoder.name):
+    if preset is not None:
+        check_preset(encoder)
         wanted["preset"] = str(preset)
     return wanted
+
+
+def check_preset(encoder: av.Codec) -> None:
+    """Refuse a speed preset for an encoder without presets (VP9, AV1 in libaom, GIF, ...)
+    rather than ignore it: :class:`CodecChoiceError`."""
+    if "preset" not in _private_options(encoder.name):
+        raise CodecChoiceError(f"{encoder.name} has no speed presets; leave --preset out or "
+                               f"choose an encoder with them (libx264, libx265, NVENC)")
 
 
 def _quality_option(encoder: str) -> CodecOption | None:
