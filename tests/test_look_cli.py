@@ -4,6 +4,9 @@ the JSON summary's record of the look, and one-line usage errors for bad values.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+from fractions import Fraction
 
 import av
 import cv2
@@ -42,6 +45,37 @@ def test_contact_sheet_spreads_samples_over_the_film(tmp_path, clip, tiny_weight
     rows = -(-5 // COLUMNS)
     assert image.shape == (rows * (tile_h + 4) + 4, COLUMNS * (PAIR_WIDTH + 4) + 4, 3)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["film.mp4", "sheet.png"]
+
+
+@pytest.mark.parametrize(("rotation", "sar", "shown"), [
+    (90, None, (160, 96)), (-90, None, (160, 96)), (0, Fraction(2, 1), (96, 320))])
+def test_contact_sheet_shows_frames_as_players_do(tmp_path, make_clip, tiny_weights, capsys,
+                                                  rotation, sar, shown):
+    """A phone clip (display matrix) stands upright; anamorphic pixels are stretched. The gray
+    half matches the frame the ``ffmpeg`` command shows (it turns and, with ``scale``,
+    stretches), so the direction is right too."""
+    clip = make_clip(tmp_path / "phone.mp4", frames=24, size=(160, 96), rotation=rotation or None,
+                     sar=sar)
+    sheet = tmp_path / "sheet.png"
+    code, _, _ = run(capsys, clip, "--contact-sheet", sheet, "--samples", 1,
+                     "--weights", tiny_weights, *FAST)
+    assert code == 0
+    h, w = shown
+    tile = cv2.cvtColor(cv2.imread(str(sheet)), cv2.COLOR_BGR2GRAY)[4:-4 - CAPTION, 4:-4]
+    assert tile.shape == (round(h * PAIR_WIDTH / (2 * w)), PAIR_WIDTH)
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        pytest.skip("no ffmpeg command to show the frame as players do")
+    shown_png = tmp_path / "shown.png"  # the sample: frame 12, the middle of the 1 s clip
+    subprocess.run([ffmpeg, "-v", "error", "-i", str(clip), "-vf",
+                    "select=eq(n\\,12),scale=iw*sar:ih,format=gray", "-frames:v", "1",
+                    str(shown_png)], check=True)
+    upright = cv2.imread(str(shown_png), cv2.IMREAD_GRAYSCALE)
+    assert upright.shape == shown
+    expected = cv2.resize(upright, (PAIR_WIDTH // 2, tile.shape[0]), interpolation=cv2.INTER_AREA)
+    gray_half = tile[:, :PAIR_WIDTH // 2].astype(float)
+    assert np.abs(gray_half - expected).mean() < 6
+    assert np.abs(gray_half - np.rot90(expected, 2)).mean() > 20  # not upside down
 
 
 def test_contact_sheet_from_python(tmp_path, clip, tiny_weights):

@@ -4,7 +4,8 @@ image, so the look can be judged in seconds before a long render.
 Each sample is reached by seeking (to the keyframe before it, then decoding forward to its
 time), so a feature film costs a few GOPs per sample, not a pass over the film. Samples are
 colorized one by one through the file pipeline's frame chain (no temporal stage: they are
-far apart), with the same look.
+far apart), with the same look. Tiles show frames as players do: turned by the display
+matrix and stretched by the sample aspect ratio.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 import os
 import time
 from collections.abc import Iterator
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 import av
@@ -23,7 +25,7 @@ from vidcolor.framecolor import FrameColor
 from vidcolor.io.atomic import check_destination
 from vidcolor.io.errors import InputError
 from vidcolor.io.images import check_format, write_image
-from vidcolor.io.reader import open_video
+from vidcolor.io.reader import VideoReader, open_video
 from vidcolor.specs import LookSpec, ModelSpec
 
 if TYPE_CHECKING:
@@ -57,12 +59,16 @@ def contact_sheet(
     chain = FrameColor(colorizer or (model or ModelSpec()).build(calls=1), "yuv444p",
                        look.build(), side_by_side=True)
     tiles, times = [], []
-    for frame in sample_frames(src, samples):
-        slot = chain.prepare(frame)
-        chain.infer([slot])
-        pair = chain.finish(slot, slot.predicted).to_ndarray(format="rgb24")
-        times.append(round(float(frame.time or 0.0), 3))
-        tiles.append(_tile(pair, times[-1]))
+    with open_video(src, copy_types=()) as reader:
+        rotation, sar = reader.info.rotation, reader.info.sample_aspect_ratio
+        for frame in sample_frames(reader, samples):
+            slot = chain.prepare(frame)
+            chain.infer([slot])
+            pair = chain.finish(slot, slot.predicted).to_ndarray(format="rgb24")
+            halves = np.hsplit(pair, 2)  # gray | colour, each turned and stretched alone
+            pair = np.hstack([as_displayed(half, rotation, sar) for half in halves])
+            times.append(round(float(frame.time or 0.0), 3))
+            tiles.append(_tile(pair, times[-1]))
     write_image(dst, _grid(tiles), src=src, overwrite=overwrite)
     return {"output": str(dst), "kind": "contact sheet", "samples": len(tiles), "times": times,
             "seconds": round(time.perf_counter() - started, 3)}
@@ -73,21 +79,31 @@ def sample_times(start: float, duration: float, count: int) -> list[float]:
     return [start + duration * (i + 0.5) / count for i in range(count)]
 
 
-def sample_frames(src: str | os.PathLike[str], count: int) -> Iterator[av.VideoFrame]:
+def sample_frames(reader: VideoReader, count: int) -> Iterator[av.VideoFrame]:
     """The first frame at or after each of ``count`` evenly spread times (the last frame where
-    the film ends before one), each reached by the reader's seek."""
-    with open_video(src, copy_types=()) as reader:
-        info, stream = reader.info, reader.video_stream
-        if info.duration is None:
-            raise InputError(f"{src}: its duration is unknown, so samples cannot be spread "
-                             "over it")
-        start = float(stream.start_time * info.time_base) if stream.start_time is not None else 0.0
-        for at in sample_times(start, info.duration, count):
-            reader.seek(int(at / info.time_base))
-            frame = _frame_from(iter(reader), at)
-            if frame is None:
-                raise InputError(f"{src}: no decodable frame near {_clock(at)}")
-            yield frame
+    the film ends before one), each reached by the reader's seek; the reader copies no
+    streams."""
+    info, stream, src = reader.info, reader.video_stream, reader.src
+    if info.duration is None:
+        raise InputError(f"{src}: its duration is unknown, so samples cannot be spread over it")
+    start = float(stream.start_time * info.time_base) if stream.start_time is not None else 0.0
+    for at in sample_times(start, info.duration, count):
+        reader.seek(int(at / info.time_base))
+        frame = _frame_from(iter(reader), at)
+        if frame is None:
+            raise InputError(f"{src}: no decodable frame near {_clock(at)}")
+        yield frame
+
+
+def as_displayed(image: np.ndarray, rotation: int, sar: Fraction | None) -> np.ndarray:
+    """``image`` as a player shows it: pixels ``sar`` wide (stretched, never shrunk in height),
+    then turned ``rotation`` degrees counter-clockwise (FFmpeg's display matrix angle, in
+    quarter turns)."""
+    if sar and sar != 1:
+        h, w = image.shape[:2]
+        image = cv2.resize(image, (max(1, round(w * sar)), h), interpolation=cv2.INTER_AREA
+                           if sar < 1 else cv2.INTER_CUBIC)
+    return np.ascontiguousarray(np.rot90(image, round(rotation / 90) % 4))
 
 
 def _frame_from(frames: Iterator[av.VideoFrame], at: float) -> av.VideoFrame | None:
