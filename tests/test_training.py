@@ -296,6 +296,24 @@ def test_distillation_target_blends_truth_and_teachers():
     torch.testing.assert_close(blended, 0.3 * plain + 0.7 * expected)
 
 
+def test_mean_term_charges_a_wash_not_a_split_on_gray_truth():
+    """On gray truth, mass split between red and green (mean gray) costs the mean term
+    nothing; all of it on red (a red wash) costs (20 / MEAN_AB_SCALE)^2 over the two channels."""
+    from training.losses import MEAN_AB_SCALE, BinnedCrossEntropy
+
+    centers = torch.tensor([[0.0, 0.0], [20.0, 0.0], [-20.0, 0.0], [0.0, 20.0], [0.0, -20.0],
+                            [20.0, 20.0]])
+    prior = torch.full((6,), 1 / 6)
+    ab = torch.zeros(1, 2, 4, 4)
+    split, wash = torch.full((2, 1, 6, 4, 4), -30.0)
+    split[:, 1] = split[:, 2] = 0
+    wash[:, 1] = 0
+    for logits, cost in ((split, 0.0), (wash, (20 / MEAN_AB_SCALE) ** 2 / 2)):
+        plain = BinnedCrossEntropy(centers, prior)(logits, ab)
+        with_mean = BinnedCrossEntropy(centers, prior, mean_weight=1.0)(logits, ab)
+        torch.testing.assert_close(with_mean - plain, torch.tensor(cost))
+
+
 def test_train_with_teachers_learns_from_them(tmp_path, photo_dir):
     base = tmp_path / "base"
     common = ["--data", str(photo_dir), "--batch", "2", "--crop", "64", "--checkpoint-every", "1",

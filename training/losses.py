@@ -16,17 +16,27 @@ from torch.nn import functional as F
 
 from .bins import nearest_bin, rebalance_weights, soft_targets
 
+# ab units of one in the mean-ab term: a typical error of 10 units costs 1, as the
+# cross-entropy's ~3 nats per pixel are of one order with it.
+MEAN_AB_SCALE = 10.0
+
 
 class BinnedCrossEntropy(nn.Module):
     """Cross-entropy against the truth's soft encoding, or, with ``teacher_weight``, against
-    its blend with teachers' distributions (distillation, ``training.distill``)."""
+    its blend with teachers' distributions (distillation, ``training.distill``).
+
+    ``mean_weight`` adds the squared error of the distribution's mean ab (what the runtime
+    decodes at temperature 1) against the truth, in units of :data:`MEAN_AB_SCALE`: the
+    cross-entropy rewards putting mass on every plausible colour, not where the mean of those
+    lands, which on gray stone or metal is a warm wash."""
 
     def __init__(self, centers: torch.Tensor, prior: torch.Tensor, lam: float = 1.0,
-                 teacher_weight: float = 0.0) -> None:
+                 teacher_weight: float = 0.0, mean_weight: float = 0.0) -> None:
         super().__init__()
         self.register_buffer("centers", centers.float())
         self.register_buffer("weights", rebalance_weights(prior.float(), lam))
         self.teacher_weight = teacher_weight
+        self.mean_weight = mean_weight
 
     def forward(self, logits: torch.Tensor, ab: torch.Tensor,
                 teacher: torch.Tensor | None = None) -> torch.Tensor:
@@ -41,7 +51,12 @@ class BinnedCrossEntropy(nn.Module):
             taught = -(log_probs * teacher).sum(1)
             per_pixel = (1 - self.teacher_weight) * per_pixel + self.teacher_weight * taught
         pixel_weight = self.weights[nearest_bin(ab.permute(0, 2, 3, 1), self.centers)]
-        return (per_pixel * pixel_weight).mean()
+        loss = (per_pixel * pixel_weight).mean()
+        if self.mean_weight:
+            mean_ab = torch.einsum("bqhw,qc->bchw", log_probs.exp(), self.centers)
+            loss = loss + self.mean_weight * F.mse_loss(mean_ab / MEAN_AB_SCALE,
+                                                        ab / MEAN_AB_SCALE)
+        return loss
 
 
 class ChromaSquaredError(nn.Module):

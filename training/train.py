@@ -80,6 +80,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "the network also learns (training.distill)")
     p.add_argument("--teacher-weight", type=float, default=0.7,
                    help="share of the teachers' distribution in the target (the truth's: the rest)")
+    p.add_argument("--mean-weight", type=float, default=0.0,
+                   help="weight of the mean-ab squared error beside the cross-entropy "
+                        "(training.losses.BinnedCrossEntropy)")
     p.add_argument("--frames-per-clip", type=int, default=8)
     p.add_argument("--checkpoint-every", type=int, default=250)
     p.add_argument("--seed", type=int, default=0)
@@ -271,7 +274,8 @@ def start_run(args: argparse.Namespace, images: list[np.ndarray], state: dict | 
     if args.objective == "gate":
         criterion = ChromaSquaredError()
     else:
-        criterion = BinnedCrossEntropy(centers, prior, args.lam, args.teacher_weight).to(device)
+        criterion = BinnedCrossEntropy(centers, prior, args.lam, args.teacher_weight,
+                                       args.mean_weight).to(device)
     run = Run(model, optimizer, criterion, frozen, device, config, centers, prior, args.objective)
     if args.gan:
         run.critic = make_critic(args, device)
