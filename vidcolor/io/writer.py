@@ -39,8 +39,8 @@ _WHOLE_CHROMA = frozenset({"h264", "hevc"})
 _CRF_TOPS = {"libx264": 51, "libx265": 51}
 # Speed where an encoder's own default is impractical: libvpx-vp9 encodes 360p at ~1.5 fps.
 _FILE_SPEED = {"libvpx-vp9": {"row-mt": "1", "cpu-used": "4"}}
-# Encoders whose CRF only caps quality under a target bit rate (VP8: its default 256 kbit/s
-# left luma 30 dB from a 432x240 input at CRF 18, 34 dB lifted): the target is lifted so CRF decides.
+# Encoders whose CRF only caps quality under a target bit rate, which is lifted here so that
+# CRF decides (VP8 at CRF 18 on a 432x240 clip: luma 30 dB under its default 256 kbit/s, 34).
 _CRF_UNDER_TARGET = frozenset({"libvpx"})
 # FFmpeg's AVFMT_VARIABLE_FPS: the muxer keeps each frame's time. Without it (AVI, Ogg,
 # YUV4MPEG) the stream's time base is taken as the frame rate, so frames are stamped 0, 1, 2..
