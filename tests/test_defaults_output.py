@@ -118,20 +118,23 @@ def test_webm_output_gets_vp9(tmp_path, make_clip, tiny_weights, video_pts):
                                            strict=True)) >= 40
 
 
-@pytest.mark.parametrize(("name", "codec"), [
-    ("film.y4m", "rawvideo"), ("film.ogv", "vp8"), ("film.avi", "h264")])
+@pytest.mark.parametrize(("name", "codec", "sound"), [
+    ("film.y4m", "rawvideo", None), ("film.ogv", "vp8", "flac"), ("film.avi", "h264", "aac")])
 def test_fixed_rate_containers_play_at_the_inputs_rate(tmp_path, make_clip, tiny_weights, name,
-                                                       codec):
+                                                       codec, sound):
     """AVI, Ogg and YUV4MPEG take the stream's time base as the frame rate: written with the
-    input's (MP4: 1/12288) they played at 12288 fps, or failed."""
-    src = make_clip(tmp_path / "film.mp4", frames=10, audio=False)
+    input's (MP4: 1/12288) they played at 12288 fps, or failed; Ogg and YUV4MPEG also failed
+    at the header on AAC sound, which Ogg now gets as FLAC and YUV4MPEG (video only) drops."""
+    src = make_clip(tmp_path / "film.mp4", frames=10)
     assert colorize(src, "-o", tmp_path / name, weights=tiny_weights) == 0
     got, frames = decoded(tmp_path / name)
     assert got == codec and len(frames) == 10
     with av.open(str(tmp_path / name)) as container:
         stream = container.streams.video[0]
         assert (stream.average_rate or stream.guessed_rate) == 24
-        assert container.duration / 1e6 == pytest.approx(10 / 24, abs=1e-3)
+        assert stream.duration * stream.time_base == pytest.approx(10 / 24, abs=1e-3)
+        assert [a.codec_context.name for a in container.streams.audio] == ([sound] if sound
+                                                                          else [])
     lumas = zip(luma_planes(src), luma_planes(tmp_path / name), strict=True)
     if codec == "rawvideo":
         assert all(np.array_equal(a, b) for a, b in lumas)
@@ -210,6 +213,9 @@ def test_natural_codec_by_container_and_the_av1_fallback(monkeypatch):
     assert choose_encoder("x.mkv").name == "libx264"
     assert choose_encoder("x.webm").name == "libvpx-vp9"
     assert choose_encoder("x.gif").name == "gif"
+    assert choose_encoder("x.ts").name == "libx264"  # MPEG-TS lists MPEG-2 only, holds H.264
+    assert choose_encoder("x.ogv").name == "libvpx"  # Ogg refuses all but its own, at the header
+    assert choose_encoder("x.y4m").name == "wrapped_avframe"
     import vidcolor.io.writer as writer
 
     def no_vp9(name):

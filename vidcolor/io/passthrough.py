@@ -23,6 +23,11 @@ _STALE_TAGS = ("encoder", "duration", "number_of_", "bps", "_statistics")
 # FFmpeg's default layouts by channel count, for inputs (AVI, WAV) that name none.
 _DEFAULT_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "4.0", 5: "5.0", 6: "5.1", 8: "7.1"}
 _MOV_TEXT_END = b"\x00\x00"  # a tx3g sample with no text
+# Muxers that take any stream until the header is written, then refuse all but their own
+# codecs, which are exactly what FFmpeg lists for them (``supported_codecs``: Ogg's defaults,
+# VP8 and FLAC; YUV4MPEG's raw video). Other muxers' lists can be incomplete (MPEG-TS lists
+# MPEG-2 video only), so for them adding the stream is the test.
+_LISTED_ONLY = frozenset({"ogg", "ogv", "yuv4mpegpipe"})
 #: The clock of packets placed by ``write_at``: MPEG's 90 kHz, exact for common frame rates.
 TIME_BASE = Fraction(1, 90000)
 
@@ -112,11 +117,19 @@ class SubtitleTranscode(Carried):
         self.output.mux(encoded)
 
 
+def muxer_refuses(output: av.container.OutputContainer, codec: str) -> bool:
+    """Whether ``output``'s muxer is known to refuse ``codec`` (see ``_LISTED_ONLY``); False
+    means adding the stream will tell."""
+    return output.format.name in _LISTED_ONLY and codec not in output.supported_codecs
+
+
 def carry(
     output: av.container.OutputContainer, template: av.stream.Stream
 ) -> tuple[Carried | None, str | None]:
     """Add ``template``'s stream to ``output``; returns its route and a warning, if any."""
     try:
+        if muxer_refuses(output, template.codec_context.name):
+            raise ValueError(template.codec_context.name)
         out = output.add_stream_from_template(template)
     except ValueError:
         route = None
@@ -143,6 +156,8 @@ def transcode_audio(
 ) -> AudioTranscode | None:
     """Add an AAC (else Opus, else the container's own) stream fed by decoding ``template``."""
     for name in dict.fromkeys((*_AUDIO_FALLBACKS, output.default_audio_codec)):
+        if muxer_refuses(output, name):
+            continue
         try:
             out = output.add_stream(name, rate=template.rate)
         except (ValueError, av.FFmpegError):

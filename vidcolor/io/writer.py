@@ -26,7 +26,7 @@ from av.codec.context import CodecOption, Flags, OptionType
 
 from .atomic import check_destination, commit, discard, partial_path, temp_path
 from .errors import OutputError, reason
-from .passthrough import Carried, carry, fresh_tags
+from .passthrough import Carried, carry, fresh_tags, muxer_refuses
 from .reader import BIG_FRAME, VideoInfo
 
 log = logging.getLogger(__name__)
@@ -441,10 +441,15 @@ def _natural_encoder(container: av.container.OutputContainer) -> av.Codec | None
 
 
 def _holds(container: av.container.OutputContainer, encoder: av.Codec) -> bool:
-    """Whether ``container`` takes ``encoder``'s codec, by FFmpeg's own table of what the muxer
-    can write (adding a stream checks nothing for muxers such as Ogg or YUV4MPEG, which then
-    fail at the first packet)."""
-    return encoder.name in container.supported_codecs
+    """Whether ``container`` takes ``encoder``'s codec: not where its muxer is known to refuse
+    it (``passthrough.muxer_refuses``), else by a throwaway stream on the probe."""
+    if muxer_refuses(container, encoder.name):
+        return False
+    try:
+        container.add_stream(encoder.name)
+    except ValueError:
+        return False
+    return True
 
 
 def _open_output(path: Path, name: str) -> av.container.OutputContainer:
