@@ -127,15 +127,7 @@ def carry(
     output: av.container.OutputContainer, template: av.stream.Stream
 ) -> tuple[Carried | None, str | None]:
     """Add ``template``'s stream to ``output``; returns its route and a warning, if any."""
-    try:
-        if muxer_refuses(output, template.codec_context.name):
-            raise ValueError(template.codec_context.name)
-        out = output.add_stream_from_template(template)
-    except ValueError:
-        route = None
-    else:
-        mov_text = template.codec_context.name == "mov_text"  # only MP4/MOV take it
-        route = (MovTextCopy if mov_text else Carried)(output, out)
+    route = _stream_copy(output, template)
     if route is None and template.type == "audio":
         route = transcode_audio(output, template)
     elif route is None and template.type == "subtitle" and template.codec_context.codec.text_sub:
@@ -149,6 +141,20 @@ def carry(
         into = output.format.name
         return route, f"{label} cannot be stream-copied into {into}; transcoding to {codec}"
     return route, None
+
+
+def _stream_copy(output: av.container.OutputContainer,
+                 template: av.stream.Stream) -> Carried | None:
+    """A route copying ``template``'s packets as they are, or None where ``output``'s muxer
+    cannot hold its codec."""
+    codec = template.codec_context.name
+    if muxer_refuses(output, codec):
+        return None
+    try:
+        out = output.add_stream_from_template(template)
+    except ValueError:
+        return None
+    return (MovTextCopy if codec == "mov_text" else Carried)(output, out)  # mov_text: MP4/MOV
 
 
 def transcode_audio(
