@@ -109,6 +109,22 @@ def test_ensemble_averages_its_members_and_gains_once(tmp_path):
                                    atol=1e-4, rtol=0)
 
 
+def test_flipped_ensemble_averages_each_view_mirrored_back(tmp_path):
+    from training.export import export_ensemble
+
+    torch.manual_seed(1)
+    member = build_model(TINY).eval()
+    member.head.bin_centers.copy_(torch.randn(12, 2) * 30)
+    path = save_model(member, TINY, tmp_path / "m.safetensors")
+    flipped = load_model(export_ensemble([path], tmp_path / "f.safetensors", flip=True))
+    L = torch.rand(2, 1, 32, 64) * 100
+    with torch.inference_mode():
+        upright, mirrored = member(L), member(L.flip(-1)).flip(-1)
+        assert (upright - mirrored).abs().max() > 1e-3  # the net is not symmetric by itself
+        torch.testing.assert_close(flipped(L), (upright + mirrored) / 2, atol=1e-4, rtol=0)
+    assert "flip=True" in repr(flipped)  # caches keyed on the repr see it
+
+
 def test_every_shipped_model_has_a_command_line_name():
     from vidcolor.models import SHIPPED_MODELS, shipped_model_path
     from vidcolor.specs import MODEL_NAMES, ModelSpec

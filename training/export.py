@@ -36,6 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="decode chroma this many times coarser than the head's features")
     p.add_argument("--gain-about-mean", action="store_true",
                    help="stretch each image's chroma about its mean colour, not about gray")
+    p.add_argument("--flip", action="store_true",
+                   help="ensemble only: each member also colours the mirrored image")
     p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
     return p.parse_args(argv)
 
@@ -64,12 +66,14 @@ def export(checkpoint: str | Path, out: str | Path, temperature: float = 1.0, ga
 
 def export_ensemble(members: list[str | Path], out: str | Path, temperature: float = 1.0,
                     gain: float = 1.0, half: bool = False,
-                    gain_about_mean: bool = False) -> Path:
+                    gain_about_mean: bool = False, flip: bool = False) -> Path:
     """One file holding ``members`` (their weights, configs and provenance) and the decode."""
     config = {"arch": "ensemble", "members": [read_config(m) for m in members],
               "temperature": temperature, "chroma_gain": gain}
     if gain_about_mean:
         config["gain_about_mean"] = True
+    if flip:
+        config["flip"] = True
     model = build_model(config)
     for member, path in zip(model.members, members, strict=True):
         member.load_state_dict(load_model(path).state_dict())
@@ -84,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.ensemble:
         path = export_ensemble(args.ensemble, args.out, args.temperature, args.gain, args.half,
-                               args.gain_about_mean)
+                               args.gain_about_mean, args.flip)
     else:
         path = export(args.checkpoint, args.out, args.temperature, args.gain, args.half,
                       args.decode_pool, args.gain_about_mean)

@@ -10,6 +10,10 @@ is for files, not for live sources.
 Each member decodes its own bins at gain 1 and temperature ``temperature``; the mean is
 then stretched by ``chroma_gain`` about gray or about the image's mean colour, as one
 network's head does. The members must decode at the same resolution.
+
+``flip`` also runs every member on the mirrored image and mirrors its colours back before
+averaging: a network is not exactly mirror-symmetric, so the mirrored view is a further,
+free member at twice the time.
 """
 
 from __future__ import annotations
@@ -28,12 +32,13 @@ class EnsembleHead(nn.Module):
     over the members' features."""
 
     def __init__(self, heads: list[nn.Module], temperature: float, chroma_gain: float,
-                 gain_about_mean: bool) -> None:
+                 gain_about_mean: bool, flip: bool = False) -> None:
         super().__init__()
         self.heads = heads  # the members' own modules: a plain list, not registered twice
         self.temperature = temperature
         self.chroma_gain = chroma_gain
         self.gain_about_mean = gain_about_mean
+        self.flip = flip
         scales = {h.upsample * h.decode_pool for h in heads}
         if len(scales) != 1:
             raise ValueError("ensemble members must decode at the same resolution")
@@ -42,7 +47,7 @@ class EnsembleHead(nn.Module):
     def extra_repr(self) -> str:
         # Part of the model's repr, so caches keyed on it (ONNX, TensorRT) see the decode.
         return (f"temperature={self.temperature}, chroma_gain={self.chroma_gain}, "
-                f"gain_about_mean={self.gain_about_mean}")
+                f"gain_about_mean={self.gain_about_mean}, flip={self.flip}")
 
     def chroma(self, features: tuple[torch.Tensor, ...]) -> torch.Tensor:
         """The members' mean ab at the decoding resolution, gained."""
@@ -51,6 +56,9 @@ class EnsembleHead(nn.Module):
             head.temperature = self.temperature
             ab = head.chroma(member_features)
             total = ab if total is None else total + ab
+        if self.flip:  # the batch holds the images, then their mirrors
+            upright, mirrored = total.chunk(2)
+            total = (upright + mirrored.flip(-1)) / 2
         return apply_gain(total / len(self.heads), self.chroma_gain, self.gain_about_mean)
 
     def forward(self, features: tuple[torch.Tensor, ...]) -> torch.Tensor:
@@ -64,20 +72,24 @@ class Ensemble(nn.Module):
     """L [B,1,H,W] (0..100, sides multiples of 32) -> the members' mean ab [B,2,H,W].
 
     ``members``: each member's own config (an architecture of the registry); their decode
-    gains are set to 1 here, the ensemble's gain applies once to the mean.
+    gains are set to 1 here, the ensemble's gain applies once to the mean. ``flip``: each
+    member also sees the mirrored image.
     """
 
     def __init__(self, members: tuple[dict[str, Any], ...], temperature: float = 1.0,
-                 chroma_gain: float = 1.0, gain_about_mean: bool = False) -> None:
+                 chroma_gain: float = 1.0, gain_about_mean: bool = False,
+                 flip: bool = False) -> None:
         super().__init__()
         from .registry import build_model  # the registry lists this architecture too
 
         self.members = nn.ModuleList(
             build_model({**m, "chroma_gain": 1.0, "gain_about_mean": False}) for m in members)
         self.head = EnsembleHead([m.head for m in self.members], temperature, chroma_gain,
-                                 gain_about_mean)
+                                 gain_about_mean, flip)
 
     def features(self, lightness: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        if self.head.flip:
+            lightness = torch.cat((lightness, lightness.flip(-1)))
         return tuple(member.features(lightness) for member in self.members)
 
     def forward(self, lightness: torch.Tensor) -> torch.Tensor:
