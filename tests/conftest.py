@@ -58,6 +58,7 @@ def make_clip(
     sar: Fraction | None = None,
     colors: dict[str, int] | None = None,
     options: dict[str, str] | None = None,
+    audio_rate: int = AUDIO_RATE,
 ) -> Path:
     """Write a small real clip; ``size`` is (width, height).
 
@@ -78,7 +79,7 @@ def make_clip(
             setattr(video.codec_context, name, value)
         if rotation is not None:
             video.set_display_rotation(rotation)
-        sound = _add_audio(out, audio_codec) if audio else None
+        sound = _add_audio(out, audio_codec, audio_rate) if audio else None
         texts = _add_subtitles(out) if subtitles else None
 
         pts, audio_done = 0, 0
@@ -98,22 +99,23 @@ def make_clip(
     return path
 
 
-def _add_audio(out: av.container.OutputContainer, codec: str) -> av.AudioStream:
-    sound = out.add_stream(codec, rate=AUDIO_RATE)
+def _add_audio(out: av.container.OutputContainer, codec: str, rate: int) -> av.AudioStream:
+    sound = out.add_stream(codec, rate=rate)
     sound.layout = "mono"
-    sound.codec_context.time_base = Fraction(1, AUDIO_RATE)
+    sound.codec_context.time_base = Fraction(1, rate)
     return sound
 
 
 def _mux_audio(out, sound: av.AudioStream, done: int, until: Fraction) -> int:
     """Encode the sine wave from sample ``done`` up to time ``until``; returns samples done."""
-    end = int(until * AUDIO_RATE)
+    rate = sound.codec_context.sample_rate
+    end = int(until * rate)
     if end <= done:
         return done
-    t = np.arange(done, end) / AUDIO_RATE
+    t = np.arange(done, end) / rate
     samples = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None]
     frame = av.AudioFrame.from_ndarray(samples, format="flt", layout="mono")
-    frame.sample_rate, frame.pts, frame.time_base = AUDIO_RATE, done, Fraction(1, AUDIO_RATE)
+    frame.sample_rate, frame.pts, frame.time_base = rate, done, Fraction(1, rate)
     out.mux(sound.encode(frame))
     return end
 

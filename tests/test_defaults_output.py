@@ -118,13 +118,28 @@ def test_webm_output_gets_vp9(tmp_path, make_clip, tiny_weights, video_pts):
                                            strict=True)) >= 40
 
 
+def test_cd_rate_sound_into_webm_is_resampled_for_opus(tmp_path, make_clip, tiny_weights):
+    """AAC at 44.1 kHz, the commonest rate in MP4 files, into WebM: Opus takes 48 kHz only and
+    the run failed ("Invalid argument") when the encoder opened. The tone must survive."""
+    src = make_clip(tmp_path / "film.mp4", frames=24, audio_rate=44100)
+    assert colorize(src, "-o", tmp_path / "film.webm", weights=tiny_weights) == 0
+    with av.open(str(tmp_path / "film.webm")) as container:
+        stream = container.streams.audio[0]
+        assert (stream.codec_context.name, stream.rate) == ("opus", 48000)
+        samples = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(stream)])
+    assert len(samples) / 48000 == pytest.approx(1.0, abs=0.05)  # the input's second of sound
+    spectrum = np.abs(np.fft.rfft(samples[4800:-4800]))
+    peak = np.fft.rfftfreq(len(samples) - 9600, 1 / 48000)[spectrum.argmax()]
+    assert peak == pytest.approx(440, abs=3)
+
+
 @pytest.mark.parametrize(("name", "codec", "sound"), [
-    ("film.y4m", "rawvideo", None), ("film.ogv", "vp8", "flac"), ("film.avi", "h264", "aac")])
+    ("film.y4m", "rawvideo", None), ("film.ogv", "vp8", "opus"), ("film.avi", "h264", "aac")])
 def test_fixed_rate_containers_play_at_the_inputs_rate(tmp_path, make_clip, tiny_weights, name,
                                                        codec, sound):
     """AVI, Ogg and YUV4MPEG take the stream's time base as the frame rate: written with the
     input's (MP4: 1/12288) they played at 12288 fps, or failed; Ogg and YUV4MPEG also failed
-    at the header on AAC sound, which Ogg now gets as FLAC and YUV4MPEG (video only) drops."""
+    at the header on AAC sound, which Ogg now gets as Opus and YUV4MPEG (video only) drops."""
     src = make_clip(tmp_path / "film.mp4", frames=10)
     assert colorize(src, "-o", tmp_path / name, weights=tiny_weights) == 0
     got, frames = decoded(tmp_path / name)
@@ -140,6 +155,20 @@ def test_fixed_rate_containers_play_at_the_inputs_rate(tmp_path, make_clip, tiny
         assert all(np.array_equal(a, b) for a, b in lumas)
     else:
         assert min(psnr(a, b) for a, b in lumas) >= 40
+
+
+def test_opus_sound_is_copied_into_ogg(tmp_path, make_clip, tiny_weights):
+    """Ogg holds Opus, though FFmpeg lists only its default codecs (VP8, FLAC) for it: the
+    sound is copied packet for packet, not transcoded."""
+    src = make_clip(tmp_path / "film.mkv", frames=24, audio_codec="libopus")
+    assert colorize(src, "-o", tmp_path / "film.ogv", weights=tiny_weights) == 0
+
+    def payloads(path: Path) -> list[bytes]:
+        with av.open(str(path)) as container:
+            return [bytes(p) for p in container.demux(container.streams.audio[0]) if p.size]
+
+    assert len(payloads(src)) > 40
+    assert payloads(tmp_path / "film.ogv") == payloads(src)
 
 
 def test_gif_input_gives_a_gif(tmp_path, make_clip, tiny_weights, video_pts):

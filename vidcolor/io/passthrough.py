@@ -24,10 +24,13 @@ _STALE_TAGS = ("encoder", "duration", "number_of_", "bps", "_statistics")
 _DEFAULT_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "4.0", 5: "5.0", 6: "5.1", 8: "7.1"}
 _MOV_TEXT_END = b"\x00\x00"  # a tx3g sample with no text
 # Muxers that take any stream until the header is written, then refuse all but their own
-# codecs, which are exactly what FFmpeg lists for them (``supported_codecs``: Ogg's defaults,
-# VP8 and FLAC; YUV4MPEG's raw video). Other muxers' lists can be incomplete (MPEG-TS lists
-# MPEG-2 video only), so for them adding the stream is the test.
-_LISTED_ONLY = frozenset({"ogg", "ogv", "yuv4mpegpipe"})
+# codecs. FFmpeg lists YUV4MPEG's exactly (``supported_codecs``: raw video) but only Ogg's
+# defaults (VP8, FLAC), so Ogg's are written out here, as its muxer checks them. Other
+# muxers' lists can be incomplete (MPEG-TS lists MPEG-2 video only), so for them adding the
+# stream is the test.
+_HOLDS = {"ogg": frozenset({"flac", "opus", "speex", "theora", "vorbis", "vp8"})}
+_HOLDS["ogv"] = _HOLDS["ogg"]
+_LISTED_ONLY = frozenset({"yuv4mpegpipe"})
 #: The clock of packets placed by ``write_at``: MPEG's 90 kHz, exact for common frame rates.
 TIME_BASE = Fraction(1, 90000)
 
@@ -118,9 +121,22 @@ class SubtitleTranscode(Carried):
 
 
 def muxer_refuses(output: av.container.OutputContainer, codec: str) -> bool:
-    """Whether ``output``'s muxer is known to refuse ``codec`` (see ``_LISTED_ONLY``); False
-    means adding the stream will tell."""
-    return output.format.name in _LISTED_ONLY and codec not in output.supported_codecs
+    """Whether ``output``'s muxer is known to refuse ``codec``, an encoder's or a decoder's
+    name (see ``_HOLDS``); False means adding the stream will tell."""
+    muxer = output.format.name
+    if muxer in _HOLDS:
+        return _codec_id_name(codec) not in _HOLDS[muxer]
+    return muxer in _LISTED_ONLY and codec not in output.supported_codecs
+
+
+def _codec_id_name(codec: str) -> str:
+    """The format's name for what ``codec`` encodes or decodes: ``libopus`` -> ``opus``."""
+    for mode in ("w", "r"):
+        try:
+            return av.Codec(codec, mode).canonical_name
+        except av.codec.codec.UnknownCodecError:
+            continue
+    return codec
 
 
 def carry(
@@ -164,14 +180,24 @@ def transcode_audio(
     for name in dict.fromkeys((*_AUDIO_FALLBACKS, output.default_audio_codec)):
         if muxer_refuses(output, name):
             continue
+        rate = _encoder_rate(name, template.rate)
         try:
-            out = output.add_stream(name, rate=template.rate)
+            out = output.add_stream(name, rate=rate)
         except (ValueError, av.FFmpegError):
             continue
         out.layout = _named_layout(template.layout)
-        out.time_base = Fraction(1, template.rate)
+        out.time_base = Fraction(1, rate)
         return AudioTranscode(output, out, template)
     return None
+
+
+def _encoder_rate(encoder: str, rate: int) -> int:
+    """``rate`` where ``encoder`` takes it, else the next rate up it takes (the highest if
+    none is): Opus runs at 48 kHz only, and refused 44.1 kHz sound when it was opened."""
+    rates = sorted(av.Codec(encoder, "w").audio_rates or ())
+    if not rates or rate in rates:
+        return rate
+    return next((r for r in rates if r > rate), rates[-1])
 
 
 def lacks_global_header(stream: av.AudioStream) -> bool:
