@@ -59,6 +59,7 @@ def make_clip(
     colors: dict[str, int] | None = None,
     options: dict[str, str] | None = None,
     audio_rate: int = AUDIO_RATE,
+    audio_layout: str = "mono",
 ) -> Path:
     """Write a small real clip; ``size`` is (width, height).
 
@@ -79,7 +80,7 @@ def make_clip(
             setattr(video.codec_context, name, value)
         if rotation is not None:
             video.set_display_rotation(rotation)
-        sound = _add_audio(out, audio_codec, audio_rate) if audio else None
+        sound = _add_audio(out, audio_codec, audio_rate, audio_layout) if audio else None
         texts = _add_subtitles(out) if subtitles else None
 
         pts, audio_done = 0, 0
@@ -99,9 +100,10 @@ def make_clip(
     return path
 
 
-def _add_audio(out: av.container.OutputContainer, codec: str, rate: int) -> av.AudioStream:
+def _add_audio(out: av.container.OutputContainer, codec: str, rate: int,
+               layout: str) -> av.AudioStream:
     sound = out.add_stream(codec, rate=rate)
-    sound.layout = "mono"
+    sound.layout = layout
     sound.codec_context.time_base = Fraction(1, rate)
     return sound
 
@@ -113,8 +115,9 @@ def _mux_audio(out, sound: av.AudioStream, done: int, until: Fraction) -> int:
     if end <= done:
         return done
     t = np.arange(done, end) / rate
-    samples = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None]
-    frame = av.AudioFrame.from_ndarray(samples, format="flt", layout="mono")
+    channels = sound.codec_context.layout.nb_channels
+    samples = np.repeat((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None], channels, 0)
+    frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout=sound.codec_context.layout)
     frame.sample_rate, frame.pts, frame.time_base = rate, done, Fraction(1, rate)
     out.mux(sound.encode(frame))
     return end

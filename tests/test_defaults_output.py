@@ -118,15 +118,23 @@ def test_webm_output_gets_vp9(tmp_path, make_clip, tiny_weights, video_pts):
                                            strict=True)) >= 40
 
 
-def test_cd_rate_sound_into_webm_is_resampled_for_opus(tmp_path, make_clip, tiny_weights):
-    """AAC at 44.1 kHz, the commonest rate in MP4 files, into WebM: Opus takes 48 kHz only and
-    the run failed ("Invalid argument") when the encoder opened. The tone must survive."""
-    src = make_clip(tmp_path / "film.mp4", frames=24, audio_rate=44100)
-    assert colorize(src, "-o", tmp_path / "film.webm", weights=tiny_weights) == 0
+@pytest.mark.parametrize(("codec", "rate", "layout", "note"), [
+    ("aac", 44100, "mono", "(48000 Hz)"), ("ac3", 48000, "5.1(side)", "(5.1)")])
+def test_sound_opus_cannot_take_is_converted_for_it(tmp_path, make_clip, tiny_weights, caplog,
+                                                    codec, rate, layout, note):
+    """Into WebM, sound becomes Opus, which runs at 48 kHz only and refuses side speakers: AAC
+    at 44.1 kHz (the commonest rate in MP4 files) and AC-3 5.1 failed ("Invalid argument")
+    when the encoder opened. Now resampled, or remapped to 5.1 (back); the tone survives."""
+    src = make_clip(tmp_path / "film.mkv", frames=24, audio_codec=codec, audio_rate=rate,
+                    audio_layout=layout)
+    with caplog.at_level(logging.WARNING):
+        assert colorize(src, "-o", tmp_path / "film.webm", weights=tiny_weights) == 0
+    assert f"transcoding to libopus {note}" in caplog.text
     with av.open(str(tmp_path / "film.webm")) as container:
         stream = container.streams.audio[0]
         assert (stream.codec_context.name, stream.rate) == ("opus", 48000)
-        samples = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(stream)])
+        assert stream.layout.nb_channels == (6 if codec == "ac3" else 1)
+        samples = np.concatenate([f.to_ndarray()[0] for f in container.decode(stream)])
     assert len(samples) / 48000 == pytest.approx(1.0, abs=0.05)  # the input's second of sound
     spectrum = np.abs(np.fft.rfft(samples[4800:-4800]))
     peak = np.fft.rfftfreq(len(samples) - 9600, 1 / 48000)[spectrum.argmax()]

@@ -153,9 +153,9 @@ def carry(
         return None, f"{label} cannot be stored in {output.format.name}; dropped"
     _copy_tags(template, route.out)
     if isinstance(route, AudioTranscode | SubtitleTranscode):
-        codec = route.out.codec_context.name
         into = output.format.name
-        return route, f"{label} cannot be stream-copied into {into}; transcoding to {codec}"
+        return route, (f"{label} cannot be stream-copied into {into}; transcoding to "
+                       f"{_described(route.out.codec_context, template.codec_context)}")
     return route, None
 
 
@@ -181,11 +181,14 @@ def transcode_audio(
         if muxer_refuses(output, name):
             continue
         rate = _encoder_rate(name, template.rate)
+        layout = _encoder_layout(name, rate, template.layout)
+        if layout is None:
+            continue
         try:
             out = output.add_stream(name, rate=rate)
         except (ValueError, av.FFmpegError):
             continue
-        out.layout = _named_layout(template.layout)
+        out.layout = layout
         out.time_base = Fraction(1, rate)
         return AudioTranscode(output, out, template)
     return None
@@ -200,11 +203,41 @@ def _encoder_rate(encoder: str, rate: int) -> int:
     return next((r for r in rates if r > rate), rates[-1])
 
 
+def _encoder_layout(encoder: str, rate: int, layout: av.AudioLayout) -> str | None:
+    """The first of ``layout``, FFmpeg's default layout for as many channels, stereo and mono
+    that ``encoder`` opens with (None: none): Opus refuses 5.1 with side speakers (AC-3's and
+    DTS's), which the encoder only said when the first samples reached it."""
+    candidates = (_named_layout(layout), _DEFAULT_LAYOUTS.get(layout.nb_channels), "stereo",
+                  "mono")
+    for name in dict.fromkeys(c for c in candidates if c):
+        context = av.CodecContext.create(encoder, "w")
+        context.sample_rate, context.layout = rate, name
+        context.format = context.codec.audio_formats[0]
+        context.time_base = Fraction(1, rate)
+        try:
+            context.open()
+        except av.FFmpegError:
+            continue
+        return name
+    return None
+
+
 def lacks_global_header(stream: av.AudioStream) -> bool:
     """AAC framed as ADTS (MPEG-TS and UDP feeds) carries its configuration in every packet,
     not once up front; stream copy cannot announce it where a format must (RTSP's SDP)."""
     ctx = stream.codec_context
     return ctx.name == "aac" and not ctx.extradata
+
+
+def _described(out: av.codec.context.CodecContext, source: av.codec.context.CodecContext) -> str:
+    """The encoder's name, with the rate and layout it runs at where they are not the source's."""
+    notes = []
+    if out.type == "audio":
+        if out.sample_rate != source.sample_rate:
+            notes.append(f"{out.sample_rate} Hz")
+        if out.layout.name != _named_layout(source.layout):
+            notes.append(out.layout.name)
+    return out.name + (f" ({', '.join(notes)})" if notes else "")
 
 
 def _named_layout(layout: av.AudioLayout) -> str:
