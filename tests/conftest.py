@@ -60,13 +60,15 @@ def make_clip(
     options: dict[str, str] | None = None,
     audio_rate: int = AUDIO_RATE,
     audio_layout: str = "mono",
+    chapters: tuple[tuple[float, float, str], ...] = (),
 ) -> Path:
     """Write a small real clip; ``size`` is (width, height).
 
     ``vfr`` spaces frames 1, 2 and 3 ticks of 1/fps apart in turn; ``rotation`` is a display
     matrix rotation (degrees counter-clockwise); ``subtitles`` adds a text track (subrip in
     Matroska, mov_text in MP4/MOV); ``colors`` sets encoder colour tags, e.g.
-    ``{"color_range": 1, "colorspace": 1, "color_primaries": 1, "color_trc": 1}``.
+    ``{"color_range": 1, "colorspace": 1, "color_primaries": 1, "color_trc": 1}``;
+    ``chapters`` are (start s, end s, title).
     """
     path = Path(path)
     width, height = size
@@ -82,6 +84,9 @@ def make_clip(
             video.set_display_rotation(rotation)
         sound = _add_audio(out, audio_codec, audio_rate, audio_layout) if audio else None
         texts = _add_subtitles(out) if subtitles else None
+        out.set_chapters([{"id": i + 1, "start": round(start * 1000), "end": round(end * 1000),
+                           "time_base": Fraction(1, 1000), "metadata": {"title": title}}
+                          for i, (start, end, title) in enumerate(chapters)])
 
         pts, audio_done = 0, 0
         for index in range(frames):

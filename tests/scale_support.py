@@ -15,8 +15,8 @@ FAST = ("--engine", "torch", "--device", "cpu", "--size", "64", "-q")
 SPLIT = ("--split", "1")  # 4 segments of 24 frames
 
 
-def gop_clip(path: Path, frames: int = FRAMES, audio: bool = True) -> Path:
-    return make_clip(path, frames=frames, audio=audio,
+def gop_clip(path: Path, frames: int = FRAMES, audio: bool = True, chapters=()) -> Path:
+    return make_clip(path, frames=frames, audio=audio, chapters=chapters,
                      options={"g": str(GOP), "keyint_min": str(GOP)})
 
 

@@ -179,6 +179,31 @@ def test_opus_sound_is_copied_into_ogg(tmp_path, make_clip, tiny_weights):
     assert payloads(tmp_path / "film.ogv") == payloads(src)
 
 
+CHAPTERS = ((0.0, 0.4, "Titles"), (0.4, 0.8, "Street"), (0.8, 1.0, "End"))
+
+
+def chapter_list(path: Path) -> list[tuple[float, float, str]]:
+    with av.open(str(path)) as container:
+        return [(round(float(c["start"] * c["time_base"]), 3),
+                 round(float(c["end"] * c["time_base"]), 3), c["metadata"].get("title"))
+                for c in container.chapters()]
+
+
+@pytest.mark.parametrize("name", ["film.mkv", "film.mp4"])
+def test_chapters_survive_and_an_early_stop_cuts_them(tmp_path, make_clip, tiny_weights, name):
+    """A film's chapters are kept (they were dropped); an output stopped early lists only
+    the chapters it holds, the last one cut where its video ends."""
+    src = make_clip(tmp_path / "src.mkv", frames=24, chapters=CHAPTERS)
+    assert chapter_list(src) == list(CHAPTERS)
+    assert colorize(src, "-o", tmp_path / name, weights=tiny_weights) == 0
+    assert chapter_list(tmp_path / name) == list(CHAPTERS)
+    short = tmp_path / f"short{Path(name).suffix}"
+    assert colorize(src, "-o", short, "--frames", "15", weights=tiny_weights) == 0
+    cut = chapter_list(short)  # 15 frames at 24 fps: 0.625 s, to Matroska's millisecond
+    assert [c[::2] for c in cut] == [(0.0, "Titles"), (0.4, "Street")]
+    assert [c[1] for c in cut] == pytest.approx([0.4, 0.625], abs=0.0015)
+
+
 def test_gif_input_gives_a_gif(tmp_path, make_clip, tiny_weights, video_pts):
     src = make_clip(tmp_path / "anim.gif", frames=8, codec="gif", pix_fmt="rgb8", audio=False)
     assert colorize(src, weights=tiny_weights) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -41,13 +42,18 @@ def test_two_workers_equal_the_one_process_run(tmp_path, tiny_weights):
 
 def test_a_silent_clip_joins_too(tmp_path, tiny_weights):
     """No audio to carry: the join must not mistake the input's own video for the parts'
-    (PyAV demuxes every stream when asked for none)."""
-    src = gop_clip(tmp_path / "in.mp4", audio=False)
-    ref = reference(src, tmp_path / "ref.mp4", tiny_weights)
-    result = run_cli(src, "-o", tmp_path / "out.mp4", "--resume", *SPLIT, "--weights",
+    (PyAV demuxes every stream when asked for none). The film's chapters, which span the
+    segments, are the joined file's, once."""
+    chapters = ((0.0, 1.3, "One"), (1.3, 4.0, "Two"))
+    src = gop_clip(tmp_path / "in.mkv", audio=False, chapters=chapters)
+    ref = reference(src, tmp_path / "ref.mkv", tiny_weights)
+    result = run_cli(src, "-o", tmp_path / "out.mkv", "--resume", *SPLIT, "--weights",
                      tiny_weights, *FAST)
     assert result.returncode == 0, result.stderr
-    assert video_pts(tmp_path / "out.mp4") == video_pts(ref)
+    assert video_pts(tmp_path / "out.mkv") == video_pts(ref)
+    with av.open(str(tmp_path / "out.mkv")) as joined:
+        assert [(float(c["start"] * c["time_base"]), float(c["end"] * c["time_base"]),
+                 c["metadata"]["title"]) for c in joined.chapters()] == list(chapters)
 
 
 def test_folder_runs_files_at_once_and_its_manifest_skips_and_retries(tmp_path, tiny_weights):

@@ -1,8 +1,8 @@
-"""Audio and subtitle streams carried into the output.
+"""Audio and subtitle streams, and chapters, carried into the output.
 
 Stream copy is the rule: the same packet bytes with the same timestamps. Only when the output
-container cannot hold a codec is that one stream transcoded (audio to AAC, or the container's
-own audio codec; text subtitles to the container's text format), or, failing that, dropped.
+container cannot hold a codec is that one stream transcoded (audio to AAC, else Opus, else the
+container's own audio codec; text subtitles to the container's text format), or, failing that, dropped.
 The caller gets one warning line per such stream.
 
 Packets of a live source come re-stamped on the session's timeline in seconds (reconnects
@@ -12,6 +12,8 @@ on that timeline at :data:`TIME_BASE`, never going back.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from fractions import Fraction
 
 import av
@@ -227,6 +229,20 @@ def lacks_global_header(stream: av.AudioStream) -> bool:
     not once up front; stream copy cannot announce it where a format must (RTSP's SDP)."""
     ctx = stream.codec_context
     return ctx.name == "aac" and not ctx.extradata
+
+
+def chapters_until(chapters: Iterable[dict], end: Fraction, slack: Fraction) -> list[dict]:
+    """The chapters that start before ``end`` seconds, one that runs on past ``end + slack``
+    cut at ``end``: an output stopped early (--duration, a signal) lists only what it holds,
+    while chapters that overrun their video by rounding (a frame at most) stay as they were."""
+    kept = []
+    for chapter in chapters:
+        base = chapter["time_base"]
+        if chapter["start"] * base >= end:
+            continue
+        overrun = chapter["end"] * base > end + slack
+        kept.append({**chapter, "end": math.floor(end / base) if overrun else chapter["end"]})
+    return kept
 
 
 def _described(out: av.codec.context.CodecContext, source: av.codec.context.CodecContext) -> str:

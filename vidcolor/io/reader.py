@@ -61,6 +61,8 @@ class VideoInfo:
     video_metadata: dict[str, str]  # video stream tags (language, handler_name, ...)
     # FFmpeg's AVFieldOrder: 0 unknown, 1 progressive, 2..5 interlaced (tt, bb, tb, bt)
     field_order: int = 0
+    # The container's chapters as PyAV gives them (id, start, end, time_base, metadata)
+    chapters: tuple[dict, ...] = ()
 
 
 class VideoReader:
@@ -319,4 +321,5 @@ def _describe(stream: av.VideoStream, first: av.VideoFrame, container) -> VideoI
         metadata=dict(container.metadata),
         video_metadata=dict(stream.metadata),
         field_order=stream.codec_context.field_order,  # the decoder's, once a frame is out
+        chapters=tuple(container.chapters()),
     )

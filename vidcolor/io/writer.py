@@ -26,7 +26,7 @@ from av.codec.context import CodecOption, Flags, OptionType
 
 from .atomic import check_destination, commit, discard, partial_path, temp_path
 from .errors import OutputError, reason
-from .passthrough import Carried, carry, fresh_tags, muxer_refuses
+from .passthrough import Carried, carry, chapters_until, fresh_tags, muxer_refuses
 from .reader import BIG_FRAME, VideoInfo
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,9 @@ class VideoWriter:
         self.pix_fmt = _layout(encoder, info, self.dst.name)
         self.frames = 0
         self._durations: dict[int, int] = {}  # pts -> duration of frames inside the encoder
+        self._chapters = info.chapters
+        self._frame = 1 / Fraction(info.average_rate or 25)  # how far chapters may overrun
+        self._end: Fraction | None = None  # seconds: where the last video packet muxed ends
         self._tmp = temp_path(self.dst)
         self._done = False
         self._output = _open_output(self._tmp, self.dst.name)
@@ -195,6 +198,8 @@ class VideoWriter:
             self._mux_video(self._video.encode(None))
             for route in self._routes.values():
                 route.flush()
+            if self._chapters and self._end is not None:  # muxers write them at the end
+                self._output.set_chapters(chapters_until(self._chapters, self._end, self._frame))
             self._output.close()
         self._done = True
         try:  # a partial (``<stem>.partial<ext>``) replaces an earlier run's
@@ -213,6 +218,9 @@ class VideoWriter:
             duration = self._durations.pop(packet.pts, 0)
             if not packet.duration:
                 packet.duration = duration
+            if packet.pts is not None:
+                end = (packet.pts + packet.duration) * packet.time_base
+                self._end = end if self._end is None else max(self._end, end)
         self._output.mux(packets)
 
     @contextmanager

@@ -72,6 +72,7 @@ def join_parts(src: str | os.PathLike[str], info: VideoInfo, parts: Sequence[Pat
                     routes[packet.stream_index].write(packet)
             for route in routes.values():
                 route.flush()
+            output.set_chapters(list(info.chapters))
         return commit(tmp, dst, replace=overwrite)
     finally:
         discard(tmp)
