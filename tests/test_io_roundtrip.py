@@ -175,6 +175,29 @@ def test_avi_b_frames_get_increasing_timestamps_and_none_is_lost(tmp_path, make_
     assert len(pts) == 24 and all(b > a for a, b in zip(pts, pts[1:], strict=False))
 
 
+def test_spliced_transport_stream_plays_through_its_joins(tmp_path, make_clip, caplog):
+    """``cat a.ts b.ts``: the second piece's clock starts again. Its frames were dropped as
+    going back in time and its sound ended the run ("Invalid argument"); now, as with the
+    ffmpeg command, the pieces follow each other: every frame, evenly spaced, and the sound."""
+    pieces = [make_clip(tmp_path / f"{name}.ts", frames=24) for name in "ab"]
+    spliced = tmp_path / "spliced.ts"
+    spliced.write_bytes(b"".join(piece.read_bytes() for piece in pieces))
+    with caplog.at_level(logging.WARNING):
+        remux(spliced, tmp_path / "out.mkv")
+    with av.open(str(tmp_path / "out.mkv")) as out:
+        video, audio = out.streams.video[0], out.streams.audio[0]
+        pts = [f.pts * video.time_base for f in out.decode(video)]
+        out.seek(0)
+        sound = [p.dts * audio.time_base for p in out.demux(audio) if p.size]
+    steps = {round(float(b - a), 3) for a, b in zip(pts, pts[1:], strict=False)}
+    assert len(pts) == 48 and steps <= {0.041, 0.042}  # the join is one frame, like the rest
+    with av.open(str(pieces[0])) as piece:
+        per_piece = sum(1 for p in piece.demux(piece.streams.audio[0]) if p.size)
+    assert 2 * per_piece - 3 <= len(sound) <= 2 * per_piece  # at most the overlap dropped
+    assert all(a < b for a, b in zip(sound, sound[1:], strict=False))
+    assert sound[-1] - sound[0] == pytest.approx(pts[-1] - pts[0], abs=0.15)
+
+
 def test_output_pixel_format_follows_the_input_where_the_encoder_can():
     assert output_pix_fmt(av.Codec("libx264", "w"), "yuv444p") == "yuv444p"
     assert output_pix_fmt(av.Codec("libx264", "w"), "yuvj422p") == "yuv422p"

@@ -12,11 +12,14 @@ on that timeline at :data:`TIME_BASE`, never going back.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable
 from fractions import Fraction
 
 import av
+
+log = logging.getLogger(__name__)
 
 _AUDIO_FALLBACKS = ("aac", "libopus")
 _TEXT_SUB_FALLBACKS = ("mov_text", "ass", "webvtt", "subrip")
@@ -25,6 +28,7 @@ _STALE_TAGS = ("encoder", "duration", "number_of_", "bps", "_statistics")
 # FFmpeg's default layouts by channel count, for inputs (AVI, WAV) that name none.
 _DEFAULT_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "4.0", 5: "5.0", 6: "5.1", 8: "7.1"}
 _MOV_TEXT_END = b"\x00\x00"  # a tx3g sample with no text
+_TS_NONSTRICT = 0x20000  # AVFMT_TS_NONSTRICT: the muxer takes equal timestamps in a stream
 # Muxers that take any stream until the header is written, then refuse all but their own
 # codecs. FFmpeg lists YUV4MPEG's exactly (``supported_codecs``: raw video) but only Ogg's
 # defaults (VP8, FLAC), so Ogg's are written out here, as its muxer checks them. Other
@@ -43,11 +47,34 @@ class Carried:
     def __init__(self, output: av.container.OutputContainer, out: av.stream.Stream) -> None:
         self.output = output
         self.out = out
+        self.dropped = 0  # packets whose time went back
         self._last_pts = -1  # of the last packet placed by write_at
+        self._last_dts: Fraction | None = None  # seconds, of the last packet written
+        self._equal_dts_ok = bool(output.format.flags & _TS_NONSTRICT)
 
     def write(self, packet: av.Packet) -> None:
+        """Route a packet of the input stream. One whose time goes back is dropped, where
+        the muxer would refuse it and end the run: the overlap of a spliced recording's
+        pieces, a damaged file."""
+        if not self._goes_back(packet):
+            self._route(packet)
+
+    def _route(self, packet: av.Packet) -> None:
         packet.stream = self.out
         self.output.mux(packet)
+
+    def _goes_back(self, packet: av.Packet) -> bool:
+        if packet.dts is None or packet.time_base is None:
+            return False
+        dts, last = packet.dts * packet.time_base, self._last_dts
+        if last is not None and (dts < last or (dts == last and not self._equal_dts_ok)):
+            if not self.dropped:
+                log.warning("%s stream: dropped a packet at %.3f s, before the one at %.3f s "
+                            "(further ones are only counted)", self.out.type, dts, last)
+            self.dropped += 1
+            return True
+        self._last_dts = dts
+        return False
 
     def write_at(self, data: bytes, start: float, duration: float) -> None:
         """Copy a packet's bytes to ``start`` seconds on the output's timeline. A packet that
@@ -71,9 +98,9 @@ class MovTextCopy(Carried):
     Copying the input's end samples as well would double them, so only real events pass.
     """
 
-    def write(self, packet: av.Packet) -> None:
+    def _route(self, packet: av.Packet) -> None:
         if bytes(packet) != _MOV_TEXT_END:
-            super().write(packet)
+            super()._route(packet)
 
 
 class AudioTranscode(Carried):
@@ -84,7 +111,7 @@ class AudioTranscode(Carried):
         self.template = template
         self._next = 0  # first sample write_at may place, in 1 / template.rate
 
-    def write(self, packet: av.Packet) -> None:
+    def _route(self, packet: av.Packet) -> None:
         for frame in self.template.decode(packet):
             self.output.mux(self.out.encode(frame))
 
@@ -111,7 +138,7 @@ class SubtitleTranscode(Carried):
         super().__init__(output, out)
         self.template = template
 
-    def write(self, packet: av.Packet) -> None:
+    def _route(self, packet: av.Packet) -> None:
         subtitles = self.template.codec_context.decode2(packet)
         if not subtitles:
             return

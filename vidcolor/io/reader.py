@@ -22,6 +22,7 @@ from av.sidedata.sidedata import Type as SideDataType
 
 from .errors import InputError, reason
 from .planes import split_luma
+from .timeline import SplicedTimeline
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ class VideoReader:
             self.copy_streams = [s for s in self.container.streams if s.type in copy_types]
             self._last_pts: int | None = None  # of the last frame yielded
             self._seen = _TimestampGuess()
+            self._timeline = SplicedTimeline(self.container)
             self._items = self._demux()
             self._pending: deque[Item] = deque()
             self.info = _describe(self.video_stream, self._peek_first_frame(), self.container)
@@ -120,6 +122,7 @@ class VideoReader:
         self._pending.clear()
         self.container.seek(pts, stream=self.video_stream, backward=True)  # flushes decoders
         self._last_pts, self._seen, self._ended = None, _TimestampGuess(), False
+        self._timeline = SplicedTimeline(self.container)
         self._items = self._demux()
 
     def close(self) -> None:
@@ -146,6 +149,7 @@ class VideoReader:
             for packet in self.container.demux([video, *self.copy_streams]):
                 if packet.size == 0:  # PyAV's end-of-stream markers and empty AVI chunks
                     continue
+                self._timeline.place(packet)
                 if packet.stream_index == video.index:
                     yield from self._decode(packet)
                 else:
