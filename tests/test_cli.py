@@ -270,7 +270,8 @@ def test_hardware_decoding_without_a_gpu_is_a_clear_error(tmp_path, make_clip, t
 def test_help_gives_every_option_a_description_and_its_default():
     from vidcolor.options import build_parser
 
-    options = [a for a in build_parser()._actions if a.option_strings and a.dest != "help"]
+    options = [a for a in build_parser()._actions
+               if a.option_strings and a.dest not in ("help", "version")]
     assert len(options) > 25
     for action in options:
         assert action.help and "default" in action.help, action.option_strings
@@ -304,6 +305,13 @@ def test_live_timeouts_keep_their_defaults(monkeypatch):
 def test_live_crf_is_checked_against_the_live_codec(capsys):
     assert main(["udp://127.0.0.1:9", "-o", "rtmp://127.0.0.1/app/key", "--crf", "60"]) == 2
     assert "outside libx264's scale, 0 to 51" in capsys.readouterr().err
+
+
+def test_version_is_the_package_version():
+    from vidcolor import __version__
+
+    result = run_cli("--version")
+    assert (result.returncode, result.stdout.strip()) == (0, f"vidcolor {__version__}")
 
 
 def test_help_is_fast_and_torch_free():

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vidcolor import __version__
 from vidcolor.look.steps import help_text as enhance_help
 from vidcolor.scale import SEGMENT_SECONDS
 from vidcolor.specs import (
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
              "<folder>_color for a folder); live runs may repeat it")
     add("-y", "--overwrite", action="store_true",
         help="overwrite an existing output (default: refuse; the input never is)")
+    add("-V", "--version", action="version", version=f"{PROG} {__version__}")
 
     add = parser.add_argument_group("video encoding").add_argument
     add("--codec", metavar="NAME",
