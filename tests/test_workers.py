@@ -4,12 +4,13 @@ manifest, and the options' usage errors."""
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 
 import av
 import cv2
 import numpy as np
 import pytest
-from conftest import video_pts
+from conftest import packet_digest, video_pts
 from scale_support import FAST, SPLIT, assert_same_timeline, gop_clip, reference
 from test_pipeline_support import run_cli, tiny_weights_fixture  # noqa: F401  (fixture)
 
@@ -54,6 +55,25 @@ def test_a_silent_clip_joins_too(tmp_path, tiny_weights):
     with av.open(str(tmp_path / "out.mkv")) as joined:
         assert [(float(c["start"] * c["time_base"]), float(c["end"] * c["time_base"]),
                  c["metadata"]["title"]) for c in joined.chapters()] == list(chapters)
+
+
+def test_a_transport_stream_is_cut_at_its_keyframes_dts(tmp_path, tiny_weights):
+    """MPEG-TS seeks by dts: sought at a B-frame keyframe's pts, a segment found nothing to
+    decode ("no video frames were written to part-00000"). A spliced one is refused."""
+    src = gop_clip(tmp_path / "in.ts")
+    ref = reference(src, tmp_path / "ref.mkv", tiny_weights)
+    result = run_cli(src, "-o", tmp_path / "out.mkv", "--resume", *SPLIT, "--weights",
+                     tiny_weights, *FAST)
+    assert result.returncode == 0, result.stderr
+    pairs = zip(video_pts(tmp_path / "out.mkv"), video_pts(ref), strict=True)  # all 96 frames
+    assert all(abs(a - b) <= Fraction(1, 1000) for a, b in pairs)  # the parts round apart
+    assert packet_digest(tmp_path / "out.mkv", "audio") == packet_digest(ref, "audio")
+    spliced = tmp_path / "spliced.ts"
+    spliced.write_bytes(src.read_bytes() * 2)
+    result = run_cli(spliced, "-o", tmp_path / "s.mkv", "--resume", "--weights", tiny_weights,
+                     *FAST)
+    assert result.returncode == 1 and "clock restarts midway" in result.stderr
+    assert not (tmp_path / "s.mkv").exists()
 
 
 def test_folder_runs_files_at_once_and_its_manifest_skips_and_retries(tmp_path, tiny_weights):

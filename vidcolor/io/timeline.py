@@ -26,6 +26,7 @@ class SplicedTimeline:
     def __init__(self, container: av.container.InputContainer) -> None:
         self.active = bool(container.format.flags & TS_DISCONT)
         self.offset = Fraction(0)  # seconds added to every timestamp from here on
+        self.joins = 0  # jumps mended so far
         self._last: dict[int, Fraction] = {}  # stream index -> last dts placed (seconds)
         self._next: dict[int, Fraction] = {}  # stream index -> where its next dts should be
         self._step: dict[int, Fraction] = {}  # stream index -> its last dts increment
@@ -39,6 +40,7 @@ class SplicedTimeline:
             last, expected = self._last[index], self._next[index]
             if dts < last - BACK or dts > expected + JUMP:
                 self.offset += expected - dts
+                self.joins += 1
                 dts = expected
             elif dts > last:
                 self._step[index] = dts - last

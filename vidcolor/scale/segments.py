@@ -21,6 +21,7 @@ from typing import Any
 import av
 
 from vidcolor.io.errors import InputError
+from vidcolor.io.timeline import SplicedTimeline
 from vidcolor.io.writer import VideoWriter
 from vidcolor.progress import Progress
 from vidcolor.scale import SEGMENT_SECONDS
@@ -86,7 +87,7 @@ def plan(src: str | os.PathLike[str], seconds: float = SEGMENT_SECONDS,
 
     A file whose video packets have no timestamps cannot be cut: :class:`InputError`.
     """
-    pts, keys, time_base = _video_timeline(src)
+    pts, keys, seeks, time_base = _video_timeline(src)
     span = (pts[-1] - pts[0]) * time_base
     step = min(seconds, float(span) / at_least) if at_least > 1 else seconds
     count = max(1, math.ceil(float(span) / step - 1e-9)) if step > 0 else 1
@@ -97,33 +98,48 @@ def plan(src: str | os.PathLike[str], seconds: float = SEGMENT_SECONDS,
         first = bisect.bisect_left(pts, start)
         last = len(pts) if end is None else bisect.bisect_left(pts, end)
         warm = pts[max(0, first - OVERLAP)]
-        seek = keys[bisect.bisect_right(keys, warm) - 1]
+        seek = seeks[keys[bisect.bisect_right(keys, warm) - 1]]
         segments.append(Segment(index, start, end, warm, seek, last - first))
     return segments
 
 
-def _video_timeline(src: str | os.PathLike[str]) -> tuple[list[int], list[int], Fraction]:
+def _video_timeline(
+    src: str | os.PathLike[str],
+) -> tuple[list[int], list[int], dict[int, int], Fraction]:
     """Sorted pts of every video packet, of the keyframes among them (the first frame counts
-    as one: decoding starts there), and their time base."""
+    as one: decoding starts there), where to seek for each of those, and their time base.
+
+    A keyframe is sought at its dts where that comes first: demuxers without FFmpeg's
+    seek-to-pts flag (MPEG-TS) seek by dts, and at a B-frame keyframe's own pts found nothing
+    to decode.
+    """
     with av.open(str(src)) as container:
         if not container.streams.video:
             raise InputError(f"{src}: no video stream")
         stream = container.streams.video[0]
-        pts, keys = [], []
+        pts, keys, first_dts = [], {}, None
+        timeline = SplicedTimeline(container)
         for packet in container.demux(stream):
             if packet.size == 0:
                 continue
             if packet.pts is None:
                 raise InputError(f"{src}: video packets without timestamps cannot be cut into "
                                  "segments; run it without --resume and --workers")
+            timeline.place(packet)
+            if timeline.joins:  # its pieces' sound would have to be joined the same way
+                raise InputError(f"{src}: its clock restarts midway (a spliced recording), "
+                                 "so it cannot be cut into segments; run it without --resume "
+                                 "and --workers")
             pts.append(packet.pts)
+            earliest = packet.pts if packet.dts is None else min(packet.pts, packet.dts)
+            first_dts = earliest if first_dts is None else min(first_dts, earliest)
             if packet.is_keyframe:
-                keys.append(packet.pts)
+                keys[packet.pts] = earliest
         if not pts:
             raise InputError(f"{src}: no video packets")
         pts.sort()
-        keys = sorted({pts[0], *(k for k in keys if k > pts[0])})
-        return pts, keys, stream.time_base
+        seeks = {pts[0]: first_dts, **{k: t for k, t in keys.items() if k > pts[0]}}
+        return pts, sorted(seeks), seeks, stream.time_base
 
 
 def _keyframe_bounds(first: int, keys: list[int], time_base: Fraction, seconds: float) -> list[int]:
