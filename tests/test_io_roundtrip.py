@@ -198,6 +198,21 @@ def test_spliced_transport_stream_plays_through_its_joins(tmp_path, make_clip, c
     assert sound[-1] - sound[0] == pytest.approx(pts[-1] - pts[0], abs=0.15)
 
 
+def test_seek_in_a_transport_stream_lands_at_or_before_its_target(tmp_path, make_clip):
+    """MPEG-TS seeks land on the first keyframe whose dts is not before the target, or past
+    the end: a --resume segment lost its first frames, a contact sheet its last sample."""
+    src = make_clip(tmp_path / "in.ts", frames=96, options={"g": "24", "keyint_min": "24"})
+    with open_video(src, copy_types=()) as reader:
+        every = [frame.pts for frame in reader]
+        keys = every[::24]
+        for target in [every[0], every[30], keys[2], every[95], every[95] + 90000]:
+            reader.seek(target)
+            frames = [frame.pts for frame in reader]
+            assert frames[0] <= target and frames[0] in keys
+            assert frames == every[every.index(frames[0]):]  # then every frame, in order
+            assert frames[0] >= min(target, every[-1]) - 2 * 90000  # not from far back
+
+
 def test_output_pixel_format_follows_the_input_where_the_encoder_can():
     assert output_pix_fmt(av.Codec("libx264", "w"), "yuv444p") == "yuv444p"
     assert output_pix_fmt(av.Codec("libx264", "w"), "yuvj422p") == "yuv422p"

@@ -57,8 +57,8 @@ def test_a_silent_clip_joins_too(tmp_path, tiny_weights):
                  c["metadata"]["title"]) for c in joined.chapters()] == list(chapters)
 
 
-def test_a_transport_stream_is_cut_at_its_keyframes_dts(tmp_path, tiny_weights):
-    """MPEG-TS seeks by dts: sought at a B-frame keyframe's pts, a segment found nothing to
+def test_a_transport_stream_resumes_and_a_spliced_one_is_refused(tmp_path, tiny_weights):
+    """MPEG-TS seeks land after the keyframe sought: the first segment found nothing to
     decode ("no video frames were written to part-00000"). A spliced one is refused."""
     src = gop_clip(tmp_path / "in.ts")
     ref = reference(src, tmp_path / "ref.mkv", tiny_weights)

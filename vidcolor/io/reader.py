@@ -117,13 +117,39 @@ class VideoReader:
 
     def seek(self, pts: int) -> None:
         """Restart at the video keyframe at or before ``pts`` (video time base): where a
-        segment of the file (``vidcolor.scale``) starts decoding. Frames keep their own pts."""
+        segment of the file (``vidcolor.scale``) starts decoding. Frames keep their own pts.
+
+        Some demuxers land after it (MPEG-TS: on the first keyframe whose dts is not before
+        ``pts``, or past the end; a segment lost its first frames, a contact sheet its last
+        sample); until a frame comes at or before ``pts``, the seek goes back further, a
+        second, then twice as far each time.
+        """
+        stream, back = self.video_stream, 0
+        start = stream.start_time or 0
+        second = max(1, round(1 / stream.time_base))
+        while True:
+            self._restart(pts - back)
+            first = self._first_frame()
+            if (first is not None and first.pts <= pts) or pts - back < start - second:
+                return  # there, or sought a second before the file's start: nothing earlier
+            back = max(second, 2 * back)
+
+    def _restart(self, pts: int) -> None:
         self._items.close()
         self._pending.clear()
         self.container.seek(pts, stream=self.video_stream, backward=True)  # flushes decoders
         self._last_pts, self._seen, self._ended = None, _TimestampGuess(), False
         self._timeline = SplicedTimeline(self.container)
         self._items = self._demux()
+
+    def _first_frame(self) -> av.VideoFrame | None:
+        """The next video frame, kept for iteration with what came before it; None at the
+        end."""
+        for item in self._items:
+            self._pending.append(item)
+            if isinstance(item, av.VideoFrame):
+                return item
+        return None
 
     def close(self) -> None:
         """Release the input; safe to call twice."""
@@ -137,11 +163,10 @@ class VideoReader:
         self.close()
 
     def _peek_first_frame(self) -> av.VideoFrame:
-        for item in self._items:
-            self._pending.append(item)
-            if isinstance(item, av.VideoFrame):
-                return item
-        raise InputError(f"{self.src}: no decodable video frames")
+        first = self._first_frame()
+        if first is None:
+            raise InputError(f"{self.src}: no decodable video frames")
+        return first
 
     def _demux(self) -> Iterator[Item]:
         video = self.video_stream

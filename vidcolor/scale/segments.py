@@ -87,7 +87,7 @@ def plan(src: str | os.PathLike[str], seconds: float = SEGMENT_SECONDS,
 
     A file whose video packets have no timestamps cannot be cut: :class:`InputError`.
     """
-    pts, keys, seeks, time_base = _video_timeline(src)
+    pts, keys, time_base = _video_timeline(src)
     span = (pts[-1] - pts[0]) * time_base
     step = min(seconds, float(span) / at_least) if at_least > 1 else seconds
     count = max(1, math.ceil(float(span) / step - 1e-9)) if step > 0 else 1
@@ -98,26 +98,19 @@ def plan(src: str | os.PathLike[str], seconds: float = SEGMENT_SECONDS,
         first = bisect.bisect_left(pts, start)
         last = len(pts) if end is None else bisect.bisect_left(pts, end)
         warm = pts[max(0, first - OVERLAP)]
-        seek = seeks[keys[bisect.bisect_right(keys, warm) - 1]]
+        seek = keys[bisect.bisect_right(keys, warm) - 1]
         segments.append(Segment(index, start, end, warm, seek, last - first))
     return segments
 
 
-def _video_timeline(
-    src: str | os.PathLike[str],
-) -> tuple[list[int], list[int], dict[int, int], Fraction]:
+def _video_timeline(src: str | os.PathLike[str]) -> tuple[list[int], list[int], Fraction]:
     """Sorted pts of every video packet, of the keyframes among them (the first frame counts
-    as one: decoding starts there), where to seek for each of those, and their time base.
-
-    A keyframe is sought at its dts where that comes first: demuxers without FFmpeg's
-    seek-to-pts flag (MPEG-TS) seek by dts, and at a B-frame keyframe's own pts found nothing
-    to decode.
-    """
+    as one: decoding starts there), and their time base."""
     with av.open(str(src)) as container:
         if not container.streams.video:
             raise InputError(f"{src}: no video stream")
         stream = container.streams.video[0]
-        pts, keys, first_dts = [], {}, None
+        pts, keys = [], []
         timeline = SplicedTimeline(container)
         for packet in container.demux(stream):
             if packet.size == 0:
@@ -131,15 +124,13 @@ def _video_timeline(
                                  "so it cannot be cut into segments; run it without --resume "
                                  "and --workers")
             pts.append(packet.pts)
-            earliest = packet.pts if packet.dts is None else min(packet.pts, packet.dts)
-            first_dts = earliest if first_dts is None else min(first_dts, earliest)
             if packet.is_keyframe:
-                keys[packet.pts] = earliest
+                keys.append(packet.pts)
         if not pts:
             raise InputError(f"{src}: no video packets")
         pts.sort()
-        seeks = {pts[0]: first_dts, **{k: t for k, t in keys.items() if k > pts[0]}}
-        return pts, sorted(seeks), seeks, stream.time_base
+        keys = sorted({pts[0], *(k for k in keys if k > pts[0])})
+        return pts, keys, stream.time_base
 
 
 def _keyframe_bounds(first: int, keys: list[int], time_base: Fraction, seconds: float) -> list[int]:
