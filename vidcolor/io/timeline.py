@@ -6,7 +6,8 @@ on (formats flagged ``AVFMT_TS_DISCONT``) and leave the caller to mend it, as th
 command does; a reader that does not would see time go back, drop the second piece's frames
 and hand the muxer sound it refuses. Here, where a stream's timestamps go back, or forward
 by more than :data:`JUMP` seconds, one offset shifts every stream from that packet on so
-that the stream continues where it was expected to.
+that the stream continues where it was expected to. Only sound and picture are watched:
+subtitles may be silent for minutes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class SplicedTimeline:
 
     def __init__(self, container: av.container.InputContainer) -> None:
         self.active = bool(container.format.flags & TS_DISCONT)
+        self._watched = {s.index for s in container.streams if s.type in ("video", "audio")}
         self.offset = Fraction(0)  # seconds added to every timestamp from here on
         self.joins = 0  # jumps mended so far
         self._last: dict[int, Fraction] = {}  # stream index -> last dts placed (seconds)
@@ -36,7 +38,7 @@ class SplicedTimeline:
             return
         index, base = packet.stream_index, packet.time_base
         dts = packet.dts * base + self.offset
-        if index in self._next:
+        if index in self._next and index in self._watched:
             last, expected = self._last[index], self._next[index]
             if dts < last - BACK or dts > expected + JUMP:
                 self.offset += expected - dts
