@@ -213,6 +213,30 @@ def test_seek_in_a_transport_stream_lands_at_or_before_its_target(tmp_path, make
             assert frames[0] >= min(target, every[-1]) - 2 * 90000  # not from far back
 
 
+def test_attachments_are_carried_into_matroska(tmp_path, make_clip, caplog):
+    """Matroska's attachments (the fonts styled subtitles are drawn with) were dropped
+    silently; they are copied whole, and where the output has no place for them (MP4) a
+    warning says so."""
+    font = bytes(range(256)) * 40
+    src = make_clip(tmp_path / "plain.mkv", frames=6)
+    with av.open(str(src)) as plain, av.open(str(tmp_path / "in.mkv"), "w") as out:
+        video = out.add_stream_from_template(plain.streams.video[0])
+        out.add_attachment("Title Font.ttf", "application/x-truetype-font", font)
+        for packet in plain.demux(plain.streams.video[0]):
+            if packet.size:
+                packet.stream = video
+                out.mux(packet)
+    remux(tmp_path / "in.mkv", tmp_path / "out.mkv")
+    with av.open(str(tmp_path / "out.mkv")) as out:
+        (kept,) = [s for s in out.streams if s.type == "attachment"]
+        assert (kept.name, kept.mimetype, bytes(kept.data)) == (
+            "Title Font.ttf", "application/x-truetype-font", font)
+    with caplog.at_level(logging.WARNING):
+        remux(tmp_path / "in.mkv", tmp_path / "out.mp4")
+    assert "attachment 'Title Font.ttf' (application/x-truetype-font) cannot be stored in mp4" \
+        in caplog.text
+
+
 def test_output_pixel_format_follows_the_input_where_the_encoder_can():
     assert output_pix_fmt(av.Codec("libx264", "w"), "yuv444p") == "yuv444p"
     assert output_pix_fmt(av.Codec("libx264", "w"), "yuvj422p") == "yuv422p"

@@ -37,6 +37,7 @@ _TS_NONSTRICT = 0x20000  # AVFMT_TS_NONSTRICT: the muxer takes equal timestamps 
 _HOLDS = {"ogg": frozenset({"flac", "opus", "speex", "theora", "vorbis", "vp8"})}
 _HOLDS["ogv"] = _HOLDS["ogg"]
 _LISTED_ONLY = frozenset({"yuv4mpegpipe"})
+_ATTACHMENT_MUXERS = frozenset({"matroska"})  # WebM, MP4 and the rest have no place for them
 #: The clock of packets placed by ``write_at``: MPEG's 90 kHz, exact for common frame rates.
 TIME_BASE = Fraction(1, 90000)
 
@@ -171,7 +172,10 @@ def _codec_id_name(codec: str) -> str:
 def carry(
     output: av.container.OutputContainer, template: av.stream.Stream
 ) -> tuple[Carried | None, str | None]:
-    """Add ``template``'s stream to ``output``; returns its route and a warning, if any."""
+    """Add ``template``'s stream to ``output``; returns its route and a warning, if any.
+    An attachment (no packets, no route) is added whole where the muxer takes one."""
+    if template.type == "attachment":
+        return None, _attach(output, template)
     route = _stream_copy(output, template)
     if route is None and template.type == "audio":
         route = transcode_audio(output, template)
@@ -186,6 +190,16 @@ def carry(
         return route, (f"{label} cannot be stream-copied into {into}; transcoding to "
                        f"{_described(route.out.codec_context, template.codec_context)}")
     return route, None
+
+
+def _attach(output: av.container.OutputContainer, template: av.AttachmentStream) -> str | None:
+    """Add the attachment ``template`` (a font, cover art) to ``output``; a warning if the
+    muxer has no place for it."""
+    if output.format.name not in _ATTACHMENT_MUXERS:
+        return (f"attachment {template.name!r} ({template.mimetype}) cannot be stored in "
+                f"{output.format.name}; dropped")
+    output.add_attachment(template.name, template.mimetype, template.data)
+    return None
 
 
 def _stream_copy(output: av.container.OutputContainer,

@@ -25,6 +25,9 @@ from .planes import split_luma
 from .timeline import SplicedTimeline
 
 log = logging.getLogger(__name__)
+#: What the output carries from the input besides its video (attachments: Matroska's fonts
+#: for styled subtitles, cover art; they have no packets).
+COPY_TYPES = ("audio", "subtitle", "attachment")
 
 Item = av.VideoFrame | av.Packet
 _LOGGED_SKIPS = 5
@@ -85,7 +88,7 @@ class VideoReader:
         format: str | None = None,
         options: dict[str, str] | None = None,
         threads: int = 0,
-        copy_types: Sequence[str] = ("audio", "subtitle"),
+        copy_types: Sequence[str] = COPY_TYPES,
         hwdec: str | None = None,
     ) -> None:
         self.src = str(src)
@@ -171,7 +174,8 @@ class VideoReader:
     def _demux(self) -> Iterator[Item]:
         video = self.video_stream
         try:
-            for packet in self.container.demux([video, *self.copy_streams]):
+            packets = [s for s in self.copy_streams if s.type != "attachment"]
+            for packet in self.container.demux([video, *packets]):
                 if packet.size == 0:  # PyAV's end-of-stream markers and empty AVI chunks
                     continue
                 self._timeline.place(packet)

@@ -22,10 +22,9 @@ import av
 from vidcolor.io.atomic import check_destination, commit, discard, temp_path
 from vidcolor.io.errors import OutputError
 from vidcolor.io.passthrough import carry, fresh_tags
-from vidcolor.io.reader import VideoInfo
+from vidcolor.io.reader import COPY_TYPES, VideoInfo
 from vidcolor.io.writer import CodecChoiceError, choose_encoder
 
-COPY_TYPES = ("audio", "subtitle")  # what the file pipeline carries
 # Part containers, best first: MP4 and MOV keep every pts and dts exactly in the input's time
 # base (Matroska rounds to milliseconds, NUT does not store dts).
 _PART_SUFFIXES = (".mp4", ".mov", ".mkv")
