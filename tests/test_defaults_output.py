@@ -142,12 +142,14 @@ def test_sound_opus_cannot_take_is_converted_for_it(tmp_path, make_clip, tiny_we
 
 
 @pytest.mark.parametrize(("name", "codec", "sound"), [
-    ("film.y4m", "rawvideo", None), ("film.ogv", "vp8", "opus"), ("film.avi", "h264", "aac")])
+    ("film.y4m", "rawvideo", None), ("film.ogv", "vp8", "opus"), ("film.avi", "h264", "aac"),
+    ("film.mxf", "h264", "pcm_s16le")])
 def test_fixed_rate_containers_play_at_the_inputs_rate(tmp_path, make_clip, tiny_weights, name,
                                                        codec, sound):
     """AVI, Ogg and YUV4MPEG take the stream's time base as the frame rate: written with the
     input's (MP4: 1/12288) they played at 12288 fps, or failed; Ogg and YUV4MPEG also failed
-    at the header on AAC sound, which Ogg now gets as Opus and YUV4MPEG (video only) drops."""
+    at the header on AAC sound, which Ogg now gets as Opus and YUV4MPEG (video only) drops.
+    MXF takes PCM at 48 kHz only: AAC (at 16 kHz here) failed at the header there too."""
     src = make_clip(tmp_path / "film.mp4", frames=10)
     assert colorize(src, "-o", tmp_path / name, weights=tiny_weights) == 0
     got, frames = decoded(tmp_path / name)

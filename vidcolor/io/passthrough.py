@@ -34,8 +34,12 @@ _TS_NONSTRICT = 0x20000  # AVFMT_TS_NONSTRICT: the muxer takes equal timestamps 
 # defaults (VP8, FLAC), so Ogg's are written out here, as its muxer checks them. Other
 # muxers' lists can be incomplete (MPEG-TS lists MPEG-2 video only), so for them adding the
 # stream is the test.
-_HOLDS = {"ogg": frozenset({"flac", "opus", "speex", "theora", "vorbis", "vp8"})}
+_HOLDS = {"ogg": frozenset({"flac", "opus", "speex", "theora", "vorbis", "vp8"}),
+          "mxf": frozenset({"dnxhd", "dvvideo", "ffv1", "h264", "jpeg2000", "mpeg2video",
+                            "prores", "rawvideo", "pcm_s16le", "pcm_s24le"})}
 _HOLDS["ogv"] = _HOLDS["ogg"]
+# Muxers that take sound at one rate only (MXF: 48 kHz, as broadcast does).
+_SOUND_RATE = {"mxf": 48000}
 _LISTED_ONLY = frozenset({"yuv4mpegpipe"})
 _ATTACHMENT_MUXERS = frozenset({"matroska"})  # WebM, MP4 and the rest have no place for them
 #: The clock of packets placed by ``write_at``: MPEG's 90 kHz, exact for common frame rates.
@@ -207,13 +211,21 @@ def _stream_copy(output: av.container.OutputContainer,
     """A route copying ``template``'s packets as they are, or None where ``output``'s muxer
     cannot hold its codec."""
     codec = template.codec_context.name
-    if muxer_refuses(output, codec):
+    if muxer_refuses(output, codec) or not _rate_fits(output, template):
         return None
     try:
         out = output.add_stream_from_template(template)
     except ValueError:
         return None
     return (MovTextCopy if codec == "mov_text" else Carried)(output, out)  # mov_text: MP4/MOV
+
+
+def _rate_fits(output: av.container.OutputContainer, template: av.stream.Stream) -> bool:
+    """Whether ``template``, if sound, comes at the rate ``output``'s muxer takes (most take
+    any)."""
+    if template.type != "audio":
+        return True
+    return _SOUND_RATE.get(output.format.name, template.rate) == template.rate
 
 
 def transcode_audio(
@@ -223,7 +235,7 @@ def transcode_audio(
     for name in dict.fromkeys((*_AUDIO_FALLBACKS, output.default_audio_codec)):
         if muxer_refuses(output, name):
             continue
-        rate = _encoder_rate(name, template.rate)
+        rate = _encoder_rate(name, _SOUND_RATE.get(output.format.name, template.rate))
         layout = _encoder_layout(name, rate, template.layout)
         if layout is None:
             continue
