@@ -307,6 +307,25 @@ def test_live_crf_is_checked_against_the_live_codec(capsys):
     assert "outside libx264's scale, 0 to 51" in capsys.readouterr().err
 
 
+def test_a_video_piped_in_on_standard_input(tmp_path, make_clip, tiny_weights, packet_digest):
+    """``ffmpeg ... -f matroska - | vidcolor - -o out.mkv``: '-' was "input - does not exist".
+    Every frame and the sound come through; without -o, or with a file-only option, it is a
+    usage error."""
+    src = make_clip(tmp_path / "in.mkv", frames=24)
+    with open(src, "rb") as stdin:
+        result = subprocess.run(
+            [sys.executable, "-m", "vidcolor", "-", "-o", str(tmp_path / "out.mkv"),
+             "--weights", str(tiny_weights), *FAST], stdin=stdin, capture_output=True,
+            text=True, timeout=240, env=cli_env())
+    assert result.returncode == 0, result.stderr
+    with av.open(str(tmp_path / "out.mkv")) as out:
+        assert sum(1 for _ in out.decode(video=0)) == 24
+    assert packet_digest(tmp_path / "out.mkv", "audio") == packet_digest(src, "audio")
+    for extra, words in [((), "needs -o OUTPUT"), (("-o", "x.mkv", "--resume"), "not standard")]:
+        result = run_cli("-", *extra, "--weights", tiny_weights)
+        assert result.returncode == 2 and words in result.stderr
+
+
 def test_version_is_the_package_version():
     from vidcolor import __version__
 

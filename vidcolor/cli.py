@@ -139,6 +139,25 @@ def _refuse_live_options(args: argparse.Namespace) -> None:
                          f"input, or a restream output); {args.input} is a file")
 
 
+def _checked_input(args: argparse.Namespace) -> Path:
+    """The input file, folder or (``-``) standard input, checked before anything loads."""
+    from vidcolor.io.reader import STDIN
+
+    if args.input == "-":
+        if not args.output:
+            raise UsageError("a video read from standard input ('-') needs -o OUTPUT")
+        if args.resume or args.workers is not None or args.ray is not None or args.contact_sheet:
+            raise UsageError("--resume, --workers, --ray and --contact-sheet need a file, not "
+                             "standard input")
+        return Path(STDIN)
+    src = Path(args.input)
+    if not src.exists():
+        raise FileNotFoundError(f"input {src} does not exist")
+    if not os.access(src, os.R_OK):
+        raise PermissionError(f"input {src} is not readable")
+    return src
+
+
 def _check_review(args: argparse.Namespace, src: Path) -> None:
     """--contact-sheet, --samples and --side-by-side take one video file (usage errors)."""
     from vidcolor.io.images import is_image
@@ -220,11 +239,7 @@ def _run(args: argparse.Namespace) -> int:
     _refuse_live_options(args)
     if args.ray is not None and not _has_ray():
         raise UsageError("--ray needs Ray: pip install 'vidcolor[ray]'")
-    src = Path(args.input)
-    if not src.exists():
-        raise FileNotFoundError(f"input {src} does not exist")
-    if not os.access(src, os.R_OK):
-        raise PermissionError(f"input {src} is not readable")
+    src = _checked_input(args)
     _check_review(args, src)
     dst = Path(args.output[0]) if args.output else default_output(src)
     session = Session(args)

@@ -46,11 +46,12 @@ class Session:
         check_destination(dst, src, overwrite=self.args.overwrite)
         if is_image(src):
             return self._run_image(src, dst)
-        from vidcolor.io.reader import open_video
+        from vidcolor.io.reader import STDIN, open_video
         from vidcolor.pipeline import colorize_video
         from vidcolor.progress import make_progress
 
-        open_video(src, hwdec=self.args.hwdec).close()
+        if str(src) != STDIN:  # a pipe can be read once only
+            open_video(src, hwdec=self.args.hwdec).close()
         args = self.args
         stats = colorize_video(
             src, dst, colorizer=self.colorizer, temporal=self.temporal, output=self.output,

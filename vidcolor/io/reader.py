@@ -25,6 +25,8 @@ from .planes import split_luma
 from .timeline import SplicedTimeline
 
 log = logging.getLogger(__name__)
+#: Standard input as FFmpeg names it: ``vidcolor - -o out.mkv`` reads a stream piped in.
+STDIN = "pipe:0"
 #: What the output carries from the input besides its video (attachments: Matroska's fonts
 #: for styled subtitles, cover art; they have no packets).
 COPY_TYPES = ("audio", "subtitle", "attachment")
@@ -286,7 +288,7 @@ def open_video(src: str | os.PathLike[str], **options: Any) -> VideoReader:
 
 def _open(src: str, format: str | None, options: dict[str, str] | None,
           hwdec: str | None = None) -> av.InputContainer:
-    if "://" not in src and format is None:
+    if "://" not in src and src != STDIN and format is None:
         if os.path.isdir(src):
             raise InputError(f"{src} is a directory")
         if not os.path.exists(src):
@@ -297,7 +299,8 @@ def _open(src: str, format: str | None, options: dict[str, str] | None,
         if hwdec is not None and _opens(src, format, options):  # the device failed, not the file
             raise InputError(f"hardware decoding ({hwdec}) is not available here: "
                              f"{reason(err)}") from None
-        raise InputError(f"cannot open {src}: {reason(err)}") from None
+        name = "standard input" if src == STDIN else src
+        raise InputError(f"cannot open {name}: {reason(err)}") from None
 
 
 def _opens(src: str, format: str | None, options: dict[str, str] | None) -> bool:
