@@ -321,7 +321,8 @@ def test_a_video_piped_in_on_standard_input(tmp_path, make_clip, tiny_weights, p
     with av.open(str(tmp_path / "out.mkv")) as out:
         assert sum(1 for _ in out.decode(video=0)) == 24
     assert packet_digest(tmp_path / "out.mkv", "audio") == packet_digest(src, "audio")
-    for extra, words in [((), "needs -o OUTPUT"), (("-o", "x.mkv", "--resume"), "not standard")]:
+    for extra, words in [((), "needs -o OUTPUT"), (("-o", "x.mkv", "--resume"), "not standard"),
+                         (("-o", "-"), "standard output ('-o -') is not one")]:
         result = run_cli("-", *extra, "--weights", tiny_weights)
         assert result.returncode == 2 and words in result.stderr
 

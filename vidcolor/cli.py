@@ -240,6 +240,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.ray is not None and not _has_ray():
         raise UsageError("--ray needs Ray: pip install 'vidcolor[ray]'")
     src = _checked_input(args)
+    if args.output == ["-"]:
+        raise UsageError("outputs are files, written whole and then moved into place; "
+                         "standard output ('-o -') is not one")
     _check_review(args, src)
     dst = Path(args.output[0]) if args.output else default_output(src)
     session = Session(args)
