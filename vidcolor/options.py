@@ -113,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Use ./demo to colorize a file named 'demo'.",
     )
     add = parser.add_argument
-    add("input", help="video file, image, folder, URL, capture device, or - for a video piped in (with -o)")
+    add("input", help="video file, image, folder, URL, capture device, or - for a video "
+                      "piped in (with -o)")
     add("-o", "--output", action="append", default=[],
         help="output file or folder (default: <name>_color<ext> beside the input, "
              "<folder>_color for a folder); live runs may repeat it")
