@@ -82,7 +82,7 @@ def test_gain_about_mean_stretches_about_the_image_mean_not_gray():
 
 
 def test_ensemble_averages_its_members_and_gains_once(tmp_path):
-    from training.export import export_ensemble
+    from training.export import export_ensemble, export_member
 
     torch.manual_seed(0)
     members = []
@@ -107,6 +107,14 @@ def test_ensemble_averages_its_members_and_gains_once(tmp_path):
         image_mean = mean.mean(dim=(2, 3), keepdim=True)
         torch.testing.assert_close(ensemble(L), image_mean + 1.5 * (mean - image_mean),
                                    atol=1e-4, rtol=0)
+    # A member taken back out is that network again, decoding at gain 1 as it did inside.
+    back = export_member(path, 1, tmp_path / "back.safetensors")
+    assert read_config(back)["num_bins"] == 10
+    assert read_provenance(back) == {"file": "m1.safetensors", "from_ensemble": "ens.safetensors"}
+    with torch.inference_mode():
+        torch.testing.assert_close(load_model(back)(L), outputs[1], atol=1e-5, rtol=0)
+    with pytest.raises(SystemExit, match="no member 2"):
+        export_member(path, 2, tmp_path / "none.safetensors")
 
 
 def test_flipped_ensemble_averages_each_view_mirrored_back(tmp_path):

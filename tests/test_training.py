@@ -1,5 +1,6 @@
 """training/: datasets, degradations, bins, loss, metrics, and the train/export/evaluate CLIs."""
 
+import itertools
 import json
 import pickle
 
@@ -9,7 +10,7 @@ import pytest
 import torch
 from skimage import data
 
-from training import bins, calibrate, degrade, export, metrics, train
+from training import bins, calibrate, degrade, export, metrics, pack, train
 from training import compare as tcompare
 from training import data as tdata
 from training import evaluate as tevaluate
@@ -89,6 +90,78 @@ def test_video_frames_are_sampled_across_the_clip(tmp_path, make_clip):
     frames = tdata.video_frames(clip, 4)
     assert len(frames) == 4 and frames[0].shape == (96, 160, 3)
     assert not np.array_equal(frames[0], frames[-1])
+
+
+def test_pack_holds_what_training_reads_and_travels_small(tmp_path, photo_dir, make_clip):
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    make_clip(clips / "clip.mp4", frames=30, audio=False)
+    out = tmp_path / "pack"
+    count, size = pack.pack([photo_dir, clips], out, short=80, quality=75, frames_per_clip=4)
+    assert count == 2 + 4  # coffee.jpg is in the calibration split: left out at packing
+    assert sorted(p.name for p in (out / "photos").iterdir()) == ["astronaut.webp",
+                                                                  "chelsea.webp"]
+    assert sum(p.stat().st_size for p in out.rglob("*.webp")) == size
+    # Read back as an image folder, with no second split taken out of it.
+    packed = tdata.load_images([out], short=80)
+    direct = tdata.load_images([photo_dir, clips], short=80, frames_per_clip=4)
+    assert len(packed) == len(direct) == 6
+    for a, b in zip(sorted(packed, key=np.mean), sorted(direct, key=np.mean), strict=True):
+        assert a.shape == b.shape
+        lab_a, lab_b = (rgb_to_lab(torch.from_numpy(x).permute(2, 0, 1).float() / 255)
+                        for x in (a, b))
+        error = lab_a[1:] - lab_b[1:]  # in ab units; the bins the network learns are 10 apart
+        assert error.abs().mean() < 4 and error.mean(dim=(1, 2)).abs().max() < 1
+    # An earlier pack is replaced; any other folder is refused.
+    assert pack.pack([photo_dir], out, short=80, quality=75, frames_per_clip=4)[0] == 2
+    with pytest.raises(SystemExit, match="not a pack"):
+        pack.pack([photo_dir], photo_dir, short=80, quality=75, frames_per_clip=4)
+    assert (photo_dir / "nested" / "coffee.jpg").exists()
+
+
+def test_crop_scale_draws_views_from_the_whole_picture_to_a_detail():
+    rgb = cv2.resize(data.astronaut(), (128, 128), interpolation=cv2.INTER_AREA)
+    whole = cv2.resize(rgb, (64, 64), interpolation=cv2.INTER_AREA)
+    views = {tuple(tdata.to_lab_pair(np.ascontiguousarray(v))[0].flatten()[:64].tolist())
+             for v in (whole, whole[:, ::-1])}
+    always_whole = tdata.CropDataset([rgb], crop=64, degrade_p=0, min_share=1.0)
+    assert all(tuple(always_whole[0][0].flatten()[:64].tolist()) in views for _ in range(8))
+    zooming = tdata.CropDataset([rgb], crop=64, degrade_p=0, min_share=0.5)
+    assert any(tuple(zooming[0][0].flatten()[:64].tolist()) not in views for _ in range(8))
+
+
+def test_loader_workers_draw_their_own_crops():
+    images = [data.astronaut()] * 8  # one photo: only the random stream tells samples apart
+    dataset = tdata.CropDataset(images, crop=64, degrade_p=0.5, archive_p=0.5)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=2, num_workers=2,
+                                         worker_init_fn=train.reseed_worker)
+    first, second = (lightness for lightness, _ in itertools.islice(loader, 2))  # one a worker
+    assert not torch.equal(first, second)
+
+
+def test_train_from_a_pack_with_loader_workers(tmp_path, photo_dir):
+    out = tmp_path / "pack"
+    pack.main(["--data", str(photo_dir), "--out", str(out), "--short", "80"])
+    run = tmp_path / "run"
+    train.main(["--data", str(out), "--out", str(run), "--config", TINY_CONFIG, "--batch", "2",
+                "--crop", "64", "--steps", "2", "--workers", "2"])
+    assert torch.load(run / "last.pt", weights_only=True)["step"] == 2
+
+
+def test_schedule_fitted_to_the_minutes_at_the_measured_pace(tmp_path, photo_dir, monkeypatch):
+    args = train.parse_args(["--data", "x", "--minutes", "10", "--steps", "1000",
+                             "--decay-from", "500"])
+    message = train.fit_schedule(args, first=20, step=140, elapsed=60.0)  # 2 steps a second
+    assert (args.steps, args.decay_from) == (140 + 2 * (588 - 60), 1196 // 2)
+    assert "--steps 1196 --decay-from 598" in message
+    # In a run: fitted once the pace is known, and kept with the checkpoint for --resume.
+    monkeypatch.setattr(train, "FIT_AFTER_S", 0.0)
+    run = tmp_path / "run"
+    train.main(["--data", str(photo_dir), "--out", str(run), "--config", TINY_CONFIG,
+                "--batch", "2", "--crop", "64", "--steps", "100000", "--decay-from", "50000",
+                "--minutes", "0.02", "--fit-minutes"])
+    saved = json.loads(torch.load(run / "last.pt", weights_only=True)["args"])
+    assert saved["steps"] < 100000 and saved["decay_from"] == saved["steps"] // 2
 
 
 def test_lab_pair_uses_the_one_colour_definition():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Iterable, Iterator, Sequence, Set
 from pathlib import Path
 
 import cv2
@@ -82,6 +82,7 @@ def cifar10_images(root: str | Path) -> list[np.ndarray]:
 
 
 CALIBRATION_SHARE = 12  # one photo in 12 is held out of training, to choose decode settings on
+PACKED = "packed.txt"  # marks a folder written by training.pack: its split is already out
 
 
 def in_calibration_split(path: Path) -> bool:
@@ -90,25 +91,33 @@ def in_calibration_split(path: Path) -> bool:
     return int(hashlib.sha1(path.name.encode()).hexdigest(), 16) % CALIBRATION_SHARE == 0
 
 
+def iter_images(sources: Iterable[str | Path], frames_per_clip: int = 8,
+                holdout: bool = True) -> Iterator[tuple[str, np.ndarray]]:
+    """(name, RGB) of every image and sampled video frame under ``sources``, at full size;
+    ``holdout`` leaves out the calibration split's photos (a pack, ``training.pack``, has left
+    them out already). A name is the photo's file name, or ``<clip>_f<index>``."""
+    for source in sources:
+        source = Path(source)
+        packed = any((folder / PACKED).exists() for folder in (source, *source.parents))
+        if (source / "data_batch_1").exists() or source.name == "cifar-10-batches-py":
+            yield from ((f"cifar_{i:05d}", img) for i, img in enumerate(cifar10_images(source)))
+            continue
+        for path in find_files(source, IMAGE_SUFFIXES):
+            if holdout and not packed and in_calibration_split(path):
+                continue
+            rgb = read_rgb(path)
+            if rgb is not None and min(rgb.shape[:2]) >= 32:
+                yield path.name, rgb
+        for path in find_files(source, VIDEO_SUFFIXES):
+            for i, frame in enumerate(video_frames(path, frames_per_clip)):
+                yield f"{path.stem}_f{i:03d}", frame
+
+
 def load_images(sources: Iterable[str | Path], short: int, frames_per_clip: int = 8,
                 holdout: bool = True) -> list[np.ndarray]:
     """Decode every image (and sampled video frames) under ``sources`` at short side ``short``;
     ``holdout`` leaves out the calibration split's photos."""
-    out: list[np.ndarray] = []
-    for source in sources:
-        source = Path(source)
-        if (source / "data_batch_1").exists() or source.name == "cifar-10-batches-py":
-            out.extend(fit_short_side(img, short) for img in cifar10_images(source))
-            continue
-        for path in find_files(source, IMAGE_SUFFIXES):
-            if holdout and in_calibration_split(path):
-                continue
-            rgb = read_rgb(path)
-            if rgb is not None and min(rgb.shape[:2]) >= 32:
-                out.append(fit_short_side(rgb, short))
-        for path in find_files(source, VIDEO_SUFFIXES):
-            out.extend(fit_short_side(f, short) for f in video_frames(path, frames_per_clip))
-    return out
+    return [fit_short_side(rgb, short) for _, rgb in iter_images(sources, frames_per_clip, holdout)]
 
 
 def cached_images(sources: Sequence[str | Path], short: int, cache_dir: Path | None,
@@ -139,11 +148,16 @@ class CropDataset(Dataset):
 
     ``archive_p`` of the samples take their L from a random archive film render of the crop
     (``training.film``) instead of the eye's lightness; their target ab is the photo's own.
+    A crop's side is drawn between ``crop`` x 0.8 and the short side, or, with ``min_share``,
+    between that share of the short side and all of it: views from the whole picture down to
+    a zoomed-in detail, the scales the network meets at inference (where a frame's short side
+    is 256, twice the training crop).
     """
 
     def __init__(self, images: Sequence[np.ndarray], crop: int, degrade_p: float = 0.5,
-                 seed: int = 0, archive_p: float = 0.0) -> None:
+                 seed: int = 0, archive_p: float = 0.0, min_share: float | None = None) -> None:
         self.images = [img for img in images if min(img.shape[:2]) >= int(crop * 0.8)]
+        self.min_share = min_share
         self.crop = crop
         self.degrade_p = degrade_p
         self.archive_p = archive_p
@@ -156,7 +170,8 @@ class CropDataset(Dataset):
         img = self.images[index]
         h, w = img.shape[:2]
         short = min(h, w)  # random resized crop: a square of 80-100% of the short side
-        side = int(self.rng.integers(min(int(self.crop * 0.8), short), short + 1))
+        smallest = int(self.crop * 0.8) if self.min_share is None else int(short * self.min_share)
+        side = int(self.rng.integers(min(smallest, short), short + 1))
         y = int(self.rng.integers(0, h - side + 1))
         x = int(self.rng.integers(0, w - side + 1))
         patch = img[y:y + side, x:x + side]

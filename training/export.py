@@ -3,7 +3,9 @@
 Writes safetensors (weights + config + provenance in the metadata) that
 ``vidcolor.models.load_model`` reads; by default into ``engines/`` under the
 name the runtime loads by default. ``--ensemble A.safetensors B.safetensors`` instead
-joins model files into one that averages their chroma (``vidcolor.models.ensemble``).
+joins model files into one that averages their chroma (``vidcolor.models.ensemble``);
+``--from-ensemble FILE --member K`` takes member K back out as a model file of its own (to
+train it further where only the repository travels, as to a lent GPU).
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--checkpoint", default="runs/default/last.pt")
     p.add_argument("--ensemble", nargs="+", metavar="MODEL",
                    help="model files (.safetensors) to join into one averaging their chroma")
+    p.add_argument("--from-ensemble", metavar="MODEL",
+                   help="an ensemble model file to take one member (--member) out of")
+    p.add_argument("--member", type=int, default=0, help="with --from-ensemble: which, from 0")
     p.add_argument("--out", default=str(Path("engines") / DEFAULT_WEIGHTS_NAME))
     p.add_argument("--temperature", type=float, default=1.0, help="annealed-mean temperature")
     p.add_argument("--gain", type=float, default=1.0, help="chroma gain applied after decoding")
@@ -84,9 +89,25 @@ def export_ensemble(members: list[str | Path], out: str | Path, temperature: flo
     return save_model(model, config, out, extra=provenance)
 
 
+def export_member(ensemble: str | Path, index: int, out: str | Path) -> Path:
+    """Member ``index`` of an ensemble file as a model file of its own: float32, decoding at
+    gain 1 as it does inside the ensemble, with its provenance."""
+    config = read_config(ensemble)
+    members = config.get("members", [])
+    if config.get("arch") != "ensemble" or not 0 <= index < len(members):
+        raise SystemExit(f"{ensemble} has no member {index} (it holds {len(members)})")
+    member = load_model(ensemble).members[index].float()
+    member_config = {**members[index], "chroma_gain": 1.0, "gain_about_mean": False}
+    provenance = read_provenance(ensemble).get("members", [{}] * len(members))[index]
+    return save_model(member, member_config, out,
+                      extra={**provenance, "from_ensemble": Path(ensemble).name})
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    if args.ensemble:
+    if args.from_ensemble:
+        path = export_member(args.from_ensemble, args.member, args.out)
+    elif args.ensemble:
         path = export_ensemble(args.ensemble, args.out, args.temperature, args.gain, args.half,
                                args.gain_about_mean, args.flip)
     else:

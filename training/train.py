@@ -57,6 +57,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--decay-from", type=int, default=0,
                    help="cosine-decay the learning rate from this step to zero at --steps")
+    p.add_argument("--crop-scale", type=float,
+                   help="smallest crop as a share of the photo's short side (default: 0.8 of "
+                        "--crop, photos kept at --crop x 1.25); photos are then kept at --crop / "
+                        "this, so the smallest crops are full detail")
     p.add_argument("--lam", type=float, default=1.0, help="rebalancing: 1 none, 0.5 Zhang et al.")
     p.add_argument("--degrade", type=float, default=0.5, help="share of samples with L degradations")
     p.add_argument("--archive", type=float, default=0.0,
@@ -87,6 +91,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--checkpoint-every", type=int, default=250)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    p.add_argument("--fit-minutes", action="store_true",
+                   help="fit the schedule to --minutes: after the first minute, --steps (and "
+                        "--decay-from, in proportion) become what the remaining minutes allow at "
+                        "the pace measured, so the lr reaches zero as time runs out (for a "
+                        "lent machine of unknown speed)")
+    p.add_argument("--workers", type=int, default=0,
+                   help="processes preparing samples beside the training loop (0: in it); a "
+                        "GPU needs many, or it waits on the crops and film renders")
     args = p.parse_args(argv)
     if (args.gan or args.teacher) and args.objective != "bins":
         p.error("--gan and --teacher train the network's bins; not with --objective gate")
@@ -334,6 +346,28 @@ def train_step(run: Run, lightness: torch.Tensor, ab: torch.Tensor, lr: float,
     return loss.item()
 
 
+FIT_AFTER_S = 60.0  # the pace is measured over the first minute (loader start-up included)
+
+
+def fit_schedule(args: argparse.Namespace, first: int, step: int, elapsed: float) -> str:
+    """Set ``args.steps`` to the step the run reaches when ``--minutes`` are up, at the pace
+    of steps ``first`` to ``step`` in ``elapsed`` seconds, and move ``args.decay_from`` with
+    it (the same share of the run); a little time is kept back for the checkpoint."""
+    pace = (step - first) / elapsed
+    total = max(step + 1, step + int(pace * (args.minutes * 60 * 0.98 - elapsed)))
+    args.decay_from = int(total * args.decay_from / args.steps)
+    args.steps = total
+    return (f"pace {pace:.2f} steps/s: schedule fitted to --steps {args.steps} --decay-from "
+            f"{args.decay_from} (resume with those)")
+
+
+def reseed_worker(worker: int) -> None:
+    """Give a loader process's copy of the dataset its own random stream: the copies start
+    from one state, and would otherwise all draw the same crops."""
+    info = torch.utils.data.get_worker_info()
+    info.dataset.rng = np.random.default_rng(info.seed)
+
+
 def checkpoint(run: Run, args: argparse.Namespace, log: TextIO, loss: float, elapsed: float) -> dict:
     """Save ``last.pt`` and append the log record (validation scores on the regular ones)."""
     save_checkpoint(Path(args.out) / CHECKPOINT, run, args)
@@ -350,17 +384,25 @@ def train(run: Run, args: argparse.Namespace, images: list[np.ndarray], log: Tex
     """Train until ``--steps``, ``--minutes`` or ``stop``, checkpointing every
     ``--checkpoint-every`` steps and at the end; returns the smoothed loss."""
     dataset = CropDataset(images, args.crop, args.degrade, seed=args.seed + run.step,
-                          archive_p=args.archive)
-    loader = DataLoader(dataset, batch_size=args.batch, shuffle=True, drop_last=True)
+                          archive_p=args.archive, min_share=args.crop_scale)
+    loader = DataLoader(dataset, batch_size=args.batch, shuffle=True, drop_last=True,
+                        num_workers=args.workers, worker_init_fn=reseed_worker,
+                        persistent_workers=args.workers > 0, pin_memory=run.device.type == "cuda")
     scaler = torch.amp.GradScaler(enabled=run.device.type == "cuda")
     started = time.monotonic()
     running = None
+    fitting, first = args.fit_minutes and bool(args.minutes), run.step
     columns = (TextColumn("step"), MofNCompleteColumn(), BarColumn(), TextColumn("{task.fields[info]}"),
                TimeRemainingColumn())
     with Progress(*columns) as progress:
         task = progress.add_task("train", total=args.steps, completed=run.step, info="")
         while run.step < args.steps and not stop.is_set():
             for lightness, ab in loader:
+                if fitting and run.step > first and time.monotonic() - started > FIT_AFTER_S:
+                    fitting = False
+                    progress.console.print(
+                        fit_schedule(args, first, run.step, time.monotonic() - started))
+                    progress.update(task, total=args.steps)
                 lr = learning_rate(args.lr, run.step, args.decay_from, args.steps)
                 loss = train_step(run, lightness, ab, lr, scaler)
                 running = loss if running is None else 0.98 * running + 0.02 * loss
@@ -387,7 +429,8 @@ def main(argv: list[str] | None = None) -> None:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     with interrupt_on_stop_signals():
         state = load_checkpoint(out / CHECKPOINT) if args.resume else None
-        images = cached_images(args.data, short=int(args.crop * 1.25), cache_dir=Path("runs/cache"),
+        short = int(args.crop * 1.25) if args.crop_scale is None else round(args.crop / args.crop_scale)
+        images = cached_images(args.data, short=short, cache_dir=Path("runs/cache"),
                                frames_per_clip=args.frames_per_clip)
         print(f"{len(images)} training images from {', '.join(map(str, args.data))}")
         run = start_run(args, images, state, device)

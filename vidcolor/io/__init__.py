@@ -12,12 +12,32 @@ Typical use (the pipeline adds colorization between ``split_luma`` and ``merge_p
             writer.write(item)
 """
 
-from .atomic import partial_path
-from .errors import InputError, OutputError, VidcolorIOError
-from .images import IMAGE_SUFFIXES, is_image, read_image, write_image
-from .planes import LumaFrame, chroma_size, merge_planes, split_luma
-from .reader import VideoInfo, VideoReader, open_video
-from .writer import VideoWriter, output_pix_fmt
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Each public name and the module that defines it. They load on first use, so code that needs
+# only images or errors (training on a machine without PyAV, say) never imports FFmpeg.
+_HOMES = {
+    "IMAGE_SUFFIXES": ".images",
+    "InputError": ".errors",
+    "LumaFrame": ".planes",
+    "OutputError": ".errors",
+    "VidcolorIOError": ".errors",
+    "VideoInfo": ".reader",
+    "VideoReader": ".reader",
+    "VideoWriter": ".writer",
+    "chroma_size": ".planes",
+    "is_image": ".images",
+    "merge_planes": ".planes",
+    "open_video": ".reader",
+    "output_pix_fmt": ".writer",
+    "partial_path": ".atomic",
+    "read_image": ".images",
+    "split_luma": ".planes",
+    "write_image": ".images",
+}
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -38,3 +58,15 @@ __all__ = [
     "split_luma",
     "write_image",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
