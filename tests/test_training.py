@@ -117,6 +117,12 @@ def test_pack_holds_what_training_reads_and_travels_small(tmp_path, photo_dir, m
     with pytest.raises(SystemExit, match="not a pack"):
         pack.pack([photo_dir], photo_dir, short=80, quality=75, frames_per_clip=4)
     assert (photo_dir / "nested" / "coffee.jpg").exists()
+    with pytest.raises(SystemExit, match="no such image or video folder"):
+        pack.pack([tmp_path / "missing"], out, short=80, quality=75, frames_per_clip=4)
+    assert len(list(out.rglob("*.webp"))) == 2  # a failed pack leaves the last one whole
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit, match="no images or clips under"):
+        pack.main(["--data", str(tmp_path / "empty"), "--out", str(out)])
 
 
 def test_crop_scale_draws_views_from_the_whole_picture_to_a_detail():

@@ -98,6 +98,8 @@ def iter_images(sources: Iterable[str | Path], frames_per_clip: int = 8,
     them out already). A name is the photo's file name, or ``<clip>_f<index>``."""
     for source in sources:
         source = Path(source)
+        if not source.exists():
+            raise SystemExit(f"no such image or video folder: {source}")
         packed = any((folder / PACKED).exists() for folder in (source, *source.parents))
         if (source / "data_batch_1").exists() or source.name == "cifar-10-batches-py":
             yield from ((f"cifar_{i:05d}", img) for i, img in enumerate(cifar10_images(source)))
