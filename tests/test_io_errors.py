@@ -62,6 +62,49 @@ def test_audio_only_file_has_no_video_stream(tmp_path):
     assert one_line(err).endswith("no video stream")
 
 
+def write_with_cover(path, film_frames: int) -> None:
+    """Sound (MP3 or AAC), a cover picture and ``film_frames`` frames of film."""
+    import numpy as np
+
+    with av.open(str(path), "w") as out:
+        cover = out.add_stream("mjpeg", rate=1)
+        cover.width, cover.height, cover.pix_fmt = 64, 64, "yuvj420p"
+        cover.disposition = av.stream.Disposition.attached_pic
+        film = out.add_stream("libx264", rate=24) if film_frames else None
+        if film:
+            film.width, film.height, film.pix_fmt = 64, 48, "yuv420p"
+        sound = out.add_stream("libmp3lame" if path.suffix == ".mp3" else "aac", rate=44100,
+                               layout="mono")
+        picture = av.VideoFrame.from_ndarray(np.full((64, 64, 3), 200, np.uint8), format="rgb24")
+        out.mux(cover.encode(picture.reformat(format="yuvj420p")))
+        out.mux(cover.encode(None))
+        for i in range(film_frames):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 20 * i, np.uint8), "rgb24")
+            frame.pts = i
+            out.mux(film.encode(frame))
+        if film:
+            out.mux(film.encode(None))
+        for i in range(20):
+            chunk = av.AudioFrame.from_ndarray(np.zeros((1, 1152), np.float32), format="fltp",
+                                               layout="mono")
+            chunk.sample_rate, chunk.pts = 44100, i * 1152
+            out.mux(sound.encode(chunk))
+        out.mux(sound.encode(None))
+
+
+def test_a_cover_picture_is_not_a_film(tmp_path):
+    song = tmp_path / "song.mp3"
+    write_with_cover(song, film_frames=0)
+    with pytest.raises(InputError) as err:
+        open_video(song)
+    assert one_line(err) == f"{song}: no video stream (its only picture is cover art)"
+    film = tmp_path / "film.mp4"  # a film with cover art reads its film, not the cover
+    write_with_cover(film, film_frames=10)
+    with open_video(film) as reader:
+        assert not reader.video_stream.disposition & av.stream.Disposition.attached_pic
+        assert sum(isinstance(item, av.VideoFrame) for item in reader) == 10
+
+
 def test_corrupt_packet_in_the_middle_is_skipped_and_counted(tmp_path, make_clip, caplog):
     src = make_clip(tmp_path / "in.mp4", frames=48, audio=False)
     with av.open(str(src)) as container:

@@ -71,6 +71,18 @@ class VideoInfo:
     chapters: tuple[dict, ...] = ()
 
 
+def _moving_picture(container: av.container.InputContainer, src: str) -> av.VideoStream:
+    """The first video stream that is not a still attached as cover art (an MP3 or M4A's
+    album picture: one frame, not a film)."""
+    cover = av.stream.Disposition.attached_pic
+    for stream in container.streams.video:
+        if not stream.disposition & cover:
+            return stream
+    if container.streams.video:
+        raise InputError(f"{src}: no video stream (its only picture is cover art)")
+    raise InputError(f"{src}: no video stream")
+
+
 class VideoReader:
     """An open input: ``info``, ``video_stream``, ``copy_streams`` and an item iterator.
 
@@ -99,9 +111,7 @@ class VideoReader:
         self._ended = False
         self.container = _open(self.src, format, options, hwdec)
         try:
-            if not self.container.streams.video:
-                raise InputError(f"{self.src}: no video stream")
-            self.video_stream = self.container.streams.video[0]
+            self.video_stream = _moving_picture(self.container, self.src)
             self.video_stream.thread_type = "AUTO"
             self.video_stream.thread_count = threads or _decoder_threads(self.video_stream)
             self.copy_streams = [s for s in self.container.streams if s.type in copy_types]
