@@ -327,6 +327,40 @@ def test_a_video_piped_in_on_standard_input(tmp_path, make_clip, tiny_weights, p
         assert result.returncode == 2 and words in result.stderr
 
 
+@pytest.fixture
+def web_server(tmp_path):
+    """tmp_path/web served over HTTP (Python's server: no byte ranges, so no seeking)."""
+    import functools
+    import http.server
+    import threading
+
+    root = tmp_path / "web"
+    root.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_video_on_a_web_server_is_colorized_as_a_file(tmp_path, make_clip, tiny_weights,
+                                                          packet_digest, video_pts, web_server):
+    """``vidcolor https://…/film.mkv -o out.mkv`` was run as a live source: paced to real time,
+    frames dropped (53 of 67 on a cut clip) and timestamps restarted. A video with a duration
+    at an http(s) URL is now a file: every frame, its timestamps and its sound."""
+    root, base = web_server
+    src = make_clip(root / "film.mkv", frames=30)
+    out = tmp_path / "out.mkv"
+    assert main([f"{base}/film.mkv", "-o", str(out), "--weights", str(tiny_weights), *FAST]) == 0
+    assert video_pts(out) == video_pts(src)
+    assert packet_digest(out, "audio") == packet_digest(src, "audio")
+    for extra, words in [((), "needs -o OUTPUT"), (("-o", "x.mkv", "--resume"), "not a URL")]:
+        result = run_cli(f"{base}/film.mkv", *extra, "--weights", tiny_weights)
+        assert result.returncode == 2 and words in result.stderr
+
+
 def test_version_is_the_package_version():
     from vidcolor import __version__
 

@@ -4,6 +4,7 @@ percentiles, source detection, preview addresses, encoder settings, the output t
 from __future__ import annotations
 
 import logging
+import socket
 
 import pytest
 
@@ -104,6 +105,19 @@ def test_latency_percentiles() -> None:
 )
 def test_is_live_source(source: str, fmt: str | None, live: bool) -> None:
     assert is_live_source(source, fmt) is live
+
+
+def test_only_a_reachable_web_video_with_a_duration_plays_to_an_end(tmp_path) -> None:
+    """The CLI colorizes such a URL as a file (test_cli); anything else stays live."""
+    from vidcolor.live import plays_to_an_end
+
+    assert not plays_to_an_end("rtsp://127.0.0.1:9/cam")  # not probed: live by its scheme
+    assert not plays_to_an_end(str(tmp_path / "film.mp4"))
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there: the live path reports it or waits for it
+    assert not plays_to_an_end(f"http://127.0.0.1:{port}/film.mp4", timeout=2)
 
 
 def test_parse_address_defaults_to_localhost() -> None:

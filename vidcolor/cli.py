@@ -50,11 +50,15 @@ def _has_ray() -> bool:
 
 
 def _is_live(args: argparse.Namespace, live) -> bool:
+    """A live source or sink; a finite video at an http(s) URL written to files is a file
+    (asked to be watched or relayed, or with live options, it is live)."""
     if live is None:
         return "://" in args.input or args.input.startswith("/dev/video")
-    return live.is_live_source(args.input, args.input_format) or any(
-        live.is_live_source(out) for out in args.output
-    )
+    if any(live.is_live_source(out) for out in args.output):
+        return True
+    if not live.is_live_source(args.input, args.input_format):
+        return False
+    return bool(live_options_given(args)) or not live.plays_to_an_end(args.input)
 
 
 def _run_live(args: argparse.Namespace, live) -> int:
@@ -139,23 +143,38 @@ def _refuse_live_options(args: argparse.Namespace) -> None:
                          f"input, or a restream output); {args.input} is a file")
 
 
-def _checked_input(args: argparse.Namespace) -> Path:
-    """The input file, folder or (``-``) standard input, checked before anything loads."""
+def _checked_input(args: argparse.Namespace) -> Path | str:
+    """The input file, folder, (``-``) standard input or video URL (as given), checked before
+    anything loads."""
+    from vidcolor.io.images import is_image
     from vidcolor.io.reader import STDIN
 
-    if args.input == "-":
+    if args.input == "-" or "://" in args.input:
+        what = "standard input" if args.input == "-" else "a URL"
         if not args.output:
-            raise UsageError("a video read from standard input ('-') needs -o OUTPUT")
+            raise UsageError(f"a video read from {what} needs -o OUTPUT")
         if args.resume or args.workers is not None or args.ray is not None or args.contact_sheet:
-            raise UsageError("--resume, --workers, --ray and --contact-sheet need a file, not "
-                             "standard input")
-        return Path(STDIN)
+            raise UsageError(f"--resume, --workers, --ray and --contact-sheet need a file, not "
+                             f"{what}")
+        if args.input == "-":
+            return Path(STDIN)
+        if is_image(args.input):
+            raise UsageError("stills are read from files: download the image first")
+        return args.input
     src = Path(args.input)
     if not src.exists():
         raise FileNotFoundError(f"input {src} does not exist")
     if not os.access(src, os.R_OK):
         raise PermissionError(f"input {src} is not readable")
     return src
+
+
+def _url_name(url: str) -> str:
+    """What a URL's progress is labelled with: its file name (never its query or userinfo,
+    where tokens and passwords go)."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path.rsplit("/", 1)[-1] or urlsplit(url).hostname or "input"
 
 
 def _check_review(args: argparse.Namespace, src: Path) -> None:
@@ -243,10 +262,15 @@ def _run(args: argparse.Namespace) -> int:
     if args.output == ["-"]:
         raise UsageError("outputs are files, written whole and then moved into place; "
                          "standard output ('-o -') is not one")
-    _check_review(args, src)
+    if isinstance(src, Path):
+        _check_review(args, src)
     dst = Path(args.output[0]) if args.output else default_output(src)
     session = Session(args)
-    if args.contact_sheet is not None:
+    if isinstance(src, str):  # a video at a URL
+        _check_encoding(args, dst)
+        summary = session.run_file(src, dst, _url_name(src))
+        code, cut_short = 0, bool(summary.get("input_ends_early"))
+    elif args.contact_sheet is not None:
         code, summary, cut_short = 0, session.contact_sheet(src), False
     elif src.is_dir():
         code, summary = _run_folder(session, src, dst)

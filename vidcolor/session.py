@@ -32,9 +32,9 @@ class Session:
             self._colorizer = self.model.build()
         return self._colorizer
 
-    def run_file(self, src: Path, dst: Path, label: str, progress=None,
+    def run_file(self, src: Path | str, dst: Path, label: str, progress=None,
                  segment=None) -> dict[str, Any]:
-        """Colorize one image or video; returns its JSON summary.
+        """Colorize one image or video (a path, or a video's URL); returns its JSON summary.
 
         The input and the destination are checked before the model is loaded, so a bad
         file fails fast. ``progress`` (default: a bar on a terminal) and ``segment`` (one

@@ -27,6 +27,8 @@ from .timeline import SplicedTimeline
 log = logging.getLogger(__name__)
 #: Standard input as FFmpeg names it: ``vidcolor - -o out.mkv`` reads a stream piped in.
 STDIN = "pipe:0"
+NETWORK_TIMEOUT = 30.0  # seconds a server may stay silent before reading it fails
+_WEB_OPTIONS = {"reconnect": "1", "reconnect_on_network_error": "1", "reconnect_delay_max": "10"}
 #: What the output carries from the input besides its video (attachments: Matroska's fonts
 #: for styled subtitles, cover art; they have no packets).
 COPY_TYPES = ("audio", "subtitle", "attachment")
@@ -303,8 +305,13 @@ def _open(src: str, format: str | None, options: dict[str, str] | None,
             raise InputError(f"{src} is a directory")
         if not os.path.exists(src):
             raise InputError(f"{src}: no such file")
+    timeout = None
+    if "://" in src:  # a video on a server: resume a dropped connection, never hang on one
+        options = {**_WEB_OPTIONS, **(options or {})} if src.startswith("http") else options
+        timeout = NETWORK_TIMEOUT
     try:
-        return av.open(src, "r", format=format, options=options, hwaccel=_hwaccel(hwdec))
+        return av.open(src, "r", format=format, options=options, hwaccel=_hwaccel(hwdec),
+                       timeout=timeout)
     except (av.FFmpegError, OSError) as err:
         if hwdec is not None and _opens(src, format, options):  # the device failed, not the file
             raise InputError(f"hardware decoding ({hwdec}) is not available here: "

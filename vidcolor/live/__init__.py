@@ -8,9 +8,10 @@ import logging
 
 from .redact import RedactingFilter, redact
 from .runner import LiveError, run_live
-from .source import SourceSpec, is_live_source
+from .source import SourceSpec, is_live_source, plays_to_an_end
 from .stats import LiveStats, LiveSummary
 
 logging.getLogger("vidcolor.live").addFilter(RedactingFilter())
 
-__all__ = ["LiveError", "LiveStats", "LiveSummary", "SourceSpec", "is_live_source", "redact", "run_live"]
+__all__ = ["LiveError", "LiveStats", "LiveSummary", "SourceSpec", "is_live_source",
+           "plays_to_an_end", "redact", "run_live"]
