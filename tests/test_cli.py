@@ -359,6 +359,10 @@ def test_a_video_on_a_web_server_is_colorized_as_a_file(tmp_path, make_clip, tin
     for extra, words in [((), "needs -o OUTPUT"), (("-o", "x.mkv", "--resume"), "not a URL")]:
         result = run_cli(f"{base}/film.mkv", *extra, "--weights", tiny_weights)
         assert result.returncode == 2 and words in result.stderr
+    # A file:// URL is a local file, checked as one: it can never overwrite its input.
+    before = src.read_bytes()
+    assert main([src.as_uri(), "-o", str(src), "-y", "--weights", str(tiny_weights)]) == 1
+    assert src.read_bytes() == before
 
 
 def test_version_is_the_package_version():

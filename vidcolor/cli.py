@@ -149,6 +149,10 @@ def _checked_input(args: argparse.Namespace) -> Path | str:
     from vidcolor.io.images import is_image
     from vidcolor.io.reader import STDIN
 
+    if args.input.startswith("file://"):  # a local file after all: checked as one
+        from urllib.parse import unquote, urlsplit
+
+        args.input = unquote(urlsplit(args.input).path)
     if args.input == "-" or "://" in args.input:
         what = "standard input" if args.input == "-" else "a URL"
         if not args.output:
