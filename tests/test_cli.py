@@ -359,6 +359,19 @@ def test_a_video_on_a_web_server_is_colorized_as_a_file(tmp_path, make_clip, tin
     for extra, words in [((), "needs -o OUTPUT"), (("-o", "x.mkv", "--resume"), "not a URL")]:
         result = run_cli(f"{base}/film.mkv", *extra, "--weights", tiny_weights)
         assert result.returncode == 2 and words in result.stderr
+    # A transport stream served whole has a length but no duration: a file too, read once
+    # (as a live source it was played again from the start at every "reconnection", forever).
+    make_clip(root / "film.ts", frames=30)
+    result = run_cli(f"{base}/film.ts", "-o", tmp_path / "ts.mkv", "--weights", tiny_weights,
+                     *FAST, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert len(video_pts(tmp_path / "ts.mkv")) == 30
+    # What is printed keeps a URL's password and token out.
+    _audio_only(root / "sound.m4a")
+    result = run_cli(f"http://user:s3cret@{base[7:]}/sound.m4a?token=abc123", "-o",
+                     tmp_path / "x.mkv", "--weights", tiny_weights)
+    assert result.returncode == 1 and "no video stream" in result.stderr
+    assert "s3cret" not in result.stderr and "abc123" not in result.stderr
     # A file:// URL is a local file, checked as one: it can never overwrite its input.
     before = src.read_bytes()
     assert main([src.as_uri(), "-o", str(src), "-y", "--weights", str(tiny_weights)]) == 1

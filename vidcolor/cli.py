@@ -30,6 +30,7 @@ from vidcolor.options import (
     output_spec,
     temporal_spec,
 )
+from vidcolor.redact import RedactingFilter, redact
 from vidcolor.session import Session
 from vidcolor.signals import forget_interrupt, interrupt_on_stop_signals
 from vidcolor.specs import STREAM_CODEC
@@ -103,7 +104,7 @@ def _run_live(args: argparse.Namespace, live) -> int:
 
 
 def _fail(message: str, code: int = 1) -> int:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    print(f"{PROG}: error: {redact(message)}", file=sys.stderr)
     return code
 
 
@@ -323,6 +324,7 @@ class _Formatter(logging.Formatter):
 def _setup_logging(quiet: bool) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(_Formatter())
+    handler.addFilter(RedactingFilter())  # a URL's password or token never reaches the screen
     logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING, handlers=[handler])
 
 

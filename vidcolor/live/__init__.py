@@ -6,7 +6,8 @@ Entry points: :func:`run_live` (what ``vidcolor URL ...`` runs) and :func:`is_li
 
 import logging
 
-from .redact import RedactingFilter, redact
+from vidcolor.redact import RedactingFilter, redact
+
 from .runner import LiveError, run_live
 from .source import SourceSpec, is_live_source, plays_to_an_end
 from .stats import LiveStats, LiveSummary

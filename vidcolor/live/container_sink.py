@@ -11,8 +11,8 @@ from fractions import Fraction
 import av
 
 from vidcolor.io.passthrough import TIME_BASE, Carried, carry
+from vidcolor.redact import redact
 
-from .redact import redact
 from .sink import Sink
 from .source import AudioPacket, audio_signature
 

@@ -11,9 +11,9 @@ import av
 from vidcolor.io.atomic import check_destination
 from vidcolor.io.passthrough import TIME_BASE
 from vidcolor.io.writer import VideoWriter, bare_info
+from vidcolor.redact import redact
 
 from .container_sink import FrameClock, keyframe_interval
-from .redact import redact
 from .sink import Sink
 from .source import AudioPacket, audio_signature
 

@@ -17,7 +17,7 @@ import threading
 
 import av
 
-from .redact import redact
+from vidcolor.redact import redact
 
 #: Schemes that PyAV's FFmpeg may lack and that a relay can carry (probed once, on first use).
 RELAYABLE = ("srt",)

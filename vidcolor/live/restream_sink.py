@@ -17,10 +17,10 @@ import av
 
 from vidcolor.io.errors import OutputError
 from vidcolor.io.passthrough import Carried, lacks_global_header, transcode_audio
+from vidcolor.redact import redact
 
 from .backoff import Backoff
 from .container_sink import ContainerSink
-from .redact import redact
 from .relay import Relay, relay_command
 from .source import scheme_of
 

@@ -21,6 +21,7 @@ from rich.live import Live
 from rich.text import Text
 
 from vidcolor.io.heap import map_large_blocks
+from vidcolor.redact import redact
 from vidcolor.signals import STOP_SIGNALS, StopRequests
 from vidcolor.specs import LookSpec, ModelSpec, OutputSpec, TemporalSpec
 
@@ -28,7 +29,6 @@ from .backoff import Backoff
 from .colorize import FrameColorizer
 from .http_preview import HttpPreviewSink
 from .latest import Closed, LatestQueue
-from .redact import redact
 from .sinks import Sink, open_sink
 from .source import CaptureThread, SourceGaveUp, SourceSpec, is_live_source
 from .stats import LiveStats, LiveSummary

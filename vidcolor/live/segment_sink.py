@@ -9,9 +9,9 @@ from pathlib import Path
 import av
 
 from vidcolor.io.errors import OutputError
+from vidcolor.redact import redact
 
 from .container_sink import ContainerSink
-from .redact import redact
 
 
 class SegmentSink(ContainerSink):

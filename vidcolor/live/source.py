@@ -18,9 +18,10 @@ from fractions import Fraction
 
 import av
 
+from vidcolor.redact import redact
+
 from .backoff import Backoff
 from .latest import LatestQueue
-from .redact import redact
 from .relay import Relay, relay_command
 from .stats import LiveStats
 
@@ -30,6 +31,7 @@ NETWORK_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps", "rtp", "udp", "srt", "tcp",
 DEVICE_FORMATS = ("v4l2", "video4linux2", "avfoundation", "dshow", "x11grab", "gdigrab")
 _FINITE_SCHEMES = ("", "file", "http", "https")  # a source with a duration here can really end
 _DATAGRAM_SCHEMES = ("udp", "rtp")
+_PLAYLIST_FORMATS = ("hls", "dash")
 _FPS_PROBE_FRAMES = "5"  # enough for the frame rate of a steady stream; FFmpeg's default is 20
 
 
@@ -57,9 +59,20 @@ def plays_to_an_end(url: str, timeout: float = 10.0) -> bool:
         return False
     try:
         with av.open(url, timeout=timeout) as container:
-            return container.duration is not None
+            return ends(container, url)
     except (av.FFmpegError, OSError):
         return False  # the live path reports it, or waits for it
+
+
+def ends(container: av.container.InputContainer, url: str) -> bool:
+    """Whether an opened source is a recording that really ends: a duration, or, over HTTP, a
+    media file served whole (with a length; a live stream has none, and a live playlist's
+    length is the playlist's). Reconnecting to one would play it again from the start."""
+    if scheme_of(url) not in _FINITE_SCHEMES:
+        return False
+    if container.duration is not None:
+        return True
+    return container.size > 0 and container.format.name not in _PLAYLIST_FORMATS
 
 
 @dataclass
@@ -287,7 +300,7 @@ class CaptureThread(threading.Thread):
             if first_connection:
                 self.audio_stream = audio
         timeline = _Timeline(self._start_time, self._last_time)
-        finite = container.duration is not None and scheme_of(self.spec.url) in _FINITE_SCHEMES
+        finite = ends(container, self.spec.url)
         self.paced = self.paced or finite  # a recording (HLS VOD, MP4 over HTTP) plays in real time
         try:
             for packet in container.demux(streams):

@@ -1,8 +1,9 @@
 """Keep credentials out of logs, errors and the status line.
 
-Live URLs carry secrets in three places: the userinfo (``rtsp://user:pass@host``), query
-parameters (``srt://host?passphrase=...``) and, for RTMP, the stream key in the path
-(``rtmp://server/app/KEY``). Everything the live package prints goes through :func:`redact`.
+URLs carry secrets in three places: the userinfo (``rtsp://user:pass@host``), query
+parameters (``srt://host?passphrase=...``, ``https://host/film.mp4?token=...``) and, for RTMP,
+the stream key in the path (``rtmp://server/app/KEY``). Everything the live package and the
+command print goes through :func:`redact`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import re
 
 MASK = "***"
 _SECRET_PARAMS = ("pass", "pwd", "secret", "token", "key", "auth", "streamid", "sig")
-_URL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*)://([^\s'\"<>]*)")
+# A URL ends before the punctuation of the sentence around it ("URL: no video stream").
+_URL = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*)://([^\s'\"<>]*[^\s'\"<>:,.;)])")
 _PARTS = re.compile(r"([^/?#]*)([^?#]*)(.*)", re.S)
 _QUERY = re.compile(r"([?&;])([^=&;#\s]+)=([^&;#\s]*)")
 
