@@ -346,14 +346,17 @@ def web_server(tmp_path):
 
 
 def test_a_video_on_a_web_server_is_colorized_as_a_file(tmp_path, make_clip, tiny_weights,
-                                                          packet_digest, video_pts, web_server):
+                                                          packet_digest, video_pts, web_server,
+                                                          capsys):
     """``vidcolor https://…/film.mkv -o out.mkv`` was run as a live source: paced to real time,
     frames dropped (53 of 67 on a cut clip) and timestamps restarted. A video with a duration
     at an http(s) URL is now a file: every frame, its timestamps and its sound."""
     root, base = web_server
     src = make_clip(root / "film.mkv", frames=30)
     out = tmp_path / "out.mkv"
-    assert main([f"{base}/film.mkv", "-o", str(out), "--weights", str(tiny_weights), *FAST]) == 0
+    url = f"http://user:s3cret@{base[7:]}/film.mkv?token=abc123"
+    assert main([url, "-o", str(out), "--weights", str(tiny_weights), *FAST, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["input"] == f"http://***@{base[7:]}/film.mkv?token=***"
     assert video_pts(out) == video_pts(src)
     assert packet_digest(out, "audio") == packet_digest(src, "audio")
     for extra, words in [((), "needs -o OUTPUT"), (("-o", "x.mkv", "--resume"), "not a URL")]:

@@ -273,7 +273,7 @@ def _run(args: argparse.Namespace) -> int:
     session = Session(args)
     if isinstance(src, str):  # a video at a URL
         _check_encoding(args, dst)
-        summary = session.run_file(src, dst, _url_name(src))
+        summary = {**session.run_file(src, dst, _url_name(src)), "input": redact(src)}
         code, cut_short = 0, bool(summary.get("input_ends_early"))
     elif args.contact_sheet is not None:
         code, summary, cut_short = 0, session.contact_sheet(src), False
