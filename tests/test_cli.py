@@ -329,14 +329,22 @@ def test_a_video_piped_in_on_standard_input(tmp_path, make_clip, tiny_weights, p
 
 @pytest.fixture
 def web_server(tmp_path):
-    """tmp_path/web served over HTTP (Python's server: no byte ranges, so no seeking)."""
+    """tmp_path/web served over HTTP (Python's server: no byte ranges, so no seeking); its
+    private/ folder only to the user agent "vidcolor-test" (403 otherwise)."""
     import functools
     import http.server
     import threading
 
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self):
+            if "/private/" in self.path and self.headers["User-Agent"] != "vidcolor-test":
+                self.send_error(403)
+            else:
+                super().do_GET()
+
     root = tmp_path / "web"
     root.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler = functools.partial(Handler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -375,6 +383,13 @@ def test_a_video_on_a_web_server_is_colorized_as_a_file(tmp_path, make_clip, tin
                      tmp_path / "x.mkv", "--weights", tiny_weights)
     assert result.returncode == 1 and "no video stream" in result.stderr
     assert "s3cret" not in result.stderr and "abc123" not in result.stderr
+    # --input-option opens it (a server that wants its own user agent), still as a file.
+    (root / "private").mkdir()
+    (root / "private" / "film.mkv").write_bytes(src.read_bytes())
+    out = tmp_path / "private.mkv"
+    assert main([f"{base}/private/film.mkv", "-o", str(out), "--input-option",
+                 "user_agent=vidcolor-test", "--weights", str(tiny_weights), *FAST]) == 0
+    assert video_pts(out) == video_pts(src)
     # A file:// URL is a local file, checked as one: it can never overwrite its input.
     before = src.read_bytes()
     assert main([src.as_uri(), "-o", str(src), "-y", "--weights", str(tiny_weights)]) == 1

@@ -59,7 +59,17 @@ def _is_live(args: argparse.Namespace, live) -> bool:
         return True
     if not live.is_live_source(args.input, args.input_format):
         return False
-    return bool(live_options_given(args)) or not live.plays_to_an_end(args.input)
+    return (bool(_live_only(args))
+            or not live.plays_to_an_end(args.input, dict(args.input_option) or None))
+
+
+def _live_only(args: argparse.Namespace) -> list[str]:
+    """The live options given that a file run cannot take: all but --input-option, which
+    also opens a video at a URL (headers, a user agent)."""
+    given = live_options_given(args)
+    if "://" in args.input and not args.input.startswith("file://"):
+        return [option for option in given if option != "--input-option"]
+    return given
 
 
 def _run_live(args: argparse.Namespace, live) -> int:
@@ -137,7 +147,7 @@ def _refuse_live_options(args: argparse.Namespace) -> None:
     """Options a file run would silently ignore are usage mistakes (exit 2)."""
     if args.bitrate is not None:
         raise UsageError("--bitrate is for live outputs; files use --crf")
-    given = live_options_given(args)
+    given = _live_only(args)
     if given:
         verb = "is" if len(given) == 1 else "are"
         raise UsageError(f"{', '.join(given)} {verb} for live runs (a URL or capture device "

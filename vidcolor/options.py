@@ -231,8 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--segment", type=_positive(float), metavar="S",
         help="cut file outputs every S seconds (default: one file)")
     add("--input-option", action="append", default=[], type=_key_value, metavar="KEY=VALUE",
-        help="FFmpeg option for the source, e.g. rtsp_transport=udp; repeatable "
-             "(default: none)")
+        help="FFmpeg option for the source, e.g. rtsp_transport=udp, or user_agent=NAME for "
+             "a video at an http(s) URL; repeatable (default: none)")
     add("--timeout", type=_positive(float), metavar="S",
         help="seconds of silence before the source counts as lost "
              f"(default: {LIVE_TIMEOUT:g})")

@@ -507,6 +507,7 @@ def colorize_video(
     output: OutputSpec = OutputSpec(),
     batch: int | None = None,
     hwdec: str | None = None,
+    input_options: dict[str, str] | None = None,
     frames: int | None = None,
     duration: float | None = None,
     overwrite: bool = False,
@@ -520,6 +521,7 @@ def colorize_video(
     ``colorizer``: a ready :class:`vidcolor.Colorizer` (reuse one across files); else one is
     built from ``model`` (default: the shipped model, chosen engine and device). ``hwdec``
     ("cuda": NVDEC) decodes on the GPU; ``OutputSpec(codec="h264_nvenc")`` encodes there.
+    ``input_options``: FFmpeg's options for opening ``src`` (a URL's headers, user agent).
     ``frames``/``duration`` stop early. Raises :class:`Interrupted` on Ctrl-C (or any signal
     whose handler is ``signal.default_int_handler``) after keeping the partial output.
     ``batch``: frames per inference call; None: :func:`default_batch`.
@@ -539,7 +541,8 @@ def colorize_video(
     # counted and the run acts on it at safe points (one that comes before the stages start
     # stops them at once and leaves nothing).
     carried = {} if segment is None else {"copy_types": ()}
-    with open_video(src, hwdec=hwdec, **carried) as reader, _Interrupts() as interrupts:
+    with (open_video(src, hwdec=hwdec, options=input_options, **carried) as reader,
+          _Interrupts() as interrupts):
         info = replace(reader.info, width=2 * reader.info.width) if side_by_side else reader.info
         writer = VideoWriter(dst, info, reader.copy_streams, codec=output.codec,
                              crf=output.file_crf, preset=output.preset, src=src,

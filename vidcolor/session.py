@@ -50,12 +50,14 @@ class Session:
         from vidcolor.pipeline import colorize_video
         from vidcolor.progress import make_progress
 
+        options = dict(self.args.input_option) or None  # FFmpeg's, for a video at a URL
         if str(src) != STDIN:  # a pipe can be read once only
-            open_video(src, hwdec=self.args.hwdec).close()
+            open_video(src, hwdec=self.args.hwdec, options=options).close()
         args = self.args
         stats = colorize_video(
             src, dst, colorizer=self.colorizer, temporal=self.temporal, output=self.output,
             look=self.look, side_by_side=args.side_by_side, batch=args.batch, hwdec=args.hwdec,
+            input_options=options,
             frames=args.frames, duration=args.duration,
             overwrite=args.overwrite, segment=segment,
             progress=progress or make_progress(label, quiet=args.quiet),

@@ -51,14 +51,15 @@ def is_live_source(source: str, input_format: str | None = None) -> bool:
     )
 
 
-def plays_to_an_end(url: str, timeout: float = 10.0) -> bool:
+def plays_to_an_end(url: str, options: dict[str, str] | None = None,
+                    timeout: float = 10.0) -> bool:
     """Whether an http(s) URL holds a finite video (a file on a web server, an HLS playlist
     that ends): FFmpeg knows its duration. Written to files, such a source is colorized as a
     file is, every frame with its timestamps and sound, not paced and thinned as a live one."""
     if scheme_of(url) not in ("http", "https"):
         return False
     try:
-        with av.open(url, timeout=timeout) as container:
+        with av.open(url, options=options, timeout=timeout) as container:
             return ends(container, url)
     except (av.FFmpegError, OSError):
         return False  # the live path reports it, or waits for it
