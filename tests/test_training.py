@@ -2,7 +2,9 @@
 
 import itertools
 import json
+import os
 import pickle
+import signal
 
 import cv2
 import numpy as np
@@ -140,9 +142,28 @@ def test_loader_workers_draw_their_own_crops():
     images = [data.astronaut()] * 8  # one photo: only the random stream tells samples apart
     dataset = tdata.CropDataset(images, crop=64, degrade_p=0.5, archive_p=0.5)
     loader = torch.utils.data.DataLoader(dataset, batch_size=2, num_workers=2,
-                                         worker_init_fn=train.reseed_worker)
+                                         worker_init_fn=train.start_worker)
     first, second = (lightness for lightness, _ in itertools.islice(loader, 2))  # one a worker
     assert not torch.equal(first, second)
+
+
+def test_loader_workers_leave_stop_signals_to_the_training_loop():
+    """``kill -TERM -- -PGID`` (or SIGHUP from a closed session) reaches the loader processes
+    too: one killed mid-step made the loop's checkpoint fail ("DataLoader worker is killed by
+    signal") as it was being written."""
+    dataset = tdata.CropDataset([data.astronaut()] * 8, crop=64, degrade_p=0)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=2, num_workers=1,
+                                         worker_init_fn=train.start_worker,
+                                         persistent_workers=True)
+    batches = iter(loader)
+    next(batches)
+    worker = batches._workers[0]
+    for stop in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        os.kill(worker.pid, stop)
+    worker.join(timeout=1.0)  # returns at once if the signals ended it
+    assert worker.is_alive()
+    assert next(batches)[0].shape == (2, 1, 64, 64)
+    del batches
 
 
 def test_train_from_a_pack_with_loader_workers(tmp_path, photo_dir):

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import random
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -361,11 +362,17 @@ def fit_schedule(args: argparse.Namespace, first: int, step: int, elapsed: float
             f"{args.decay_from} (resume with those)")
 
 
-def reseed_worker(worker: int) -> None:
-    """Give a loader process's copy of the dataset its own random stream: the copies start
-    from one state, and would otherwise all draw the same crops."""
+def start_worker(worker: int) -> None:
+    """Set up a loader process. Its copy of the dataset gets its own random stream (the
+    copies start from one state, and would otherwise all draw the same crops), and it leaves
+    stop signals to the training loop: Ctrl-C, SIGTERM or SIGHUP sent to the whole process
+    group (a closed SSH session) would otherwise kill it mid-step, and the loader's error
+    would break the checkpoint the loop is writing. It ends when the loop ends, or when the
+    training process is gone."""
     info = torch.utils.data.get_worker_info()
     info.dataset.rng = np.random.default_rng(info.seed)
+    for stop in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, signal.SIG_IGN)
 
 
 def checkpoint(run: Run, args: argparse.Namespace, log: TextIO, loss: float, elapsed: float) -> dict:
@@ -386,7 +393,7 @@ def train(run: Run, args: argparse.Namespace, images: list[np.ndarray], log: Tex
     dataset = CropDataset(images, args.crop, args.degrade, seed=args.seed + run.step,
                           archive_p=args.archive, min_share=args.crop_scale)
     loader = DataLoader(dataset, batch_size=args.batch, shuffle=True, drop_last=True,
-                        num_workers=args.workers, worker_init_fn=reseed_worker,
+                        num_workers=args.workers, worker_init_fn=start_worker,
                         persistent_workers=args.workers > 0, pin_memory=run.device.type == "cuda")
     scaler = torch.amp.GradScaler(enabled=run.device.type == "cuda")
     started = time.monotonic()
