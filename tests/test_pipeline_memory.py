@@ -114,9 +114,9 @@ def test_frames_above_1080p_are_inferred_one_at_a_time_and_decoded_on_two_thread
     assert _decoder_threads(stream(1920, 1080)) == 0  # FFmpeg's choice
 
 
-def test_x264_look_ahead_is_capped_above_1080p_unless_chosen():
-    """libx264's default 40-frame look-ahead holds ~1.3 GB of 4K frames: capped at 10 there,
-    but never over a preset or options the caller chose, nor at 1080p."""
+def test_x264_and_x265_look_ahead_is_capped_above_1080p_unless_chosen():
+    """libx264's default 40-frame look-ahead holds ~1.3 GB of 4K frames: capped at 10 there
+    (x265's too), but never over a preset or options the caller chose, nor at 1080p."""
     def caps(width: int, height: int, preset=None, options=None, encoder="libx264"):
         info = bare_info(width, height, Fraction(25), Fraction(1, 25))
         return _memory_caps(encoder, info, preset, options or {})
@@ -125,6 +125,7 @@ def test_x264_look_ahead_is_capped_above_1080p_unless_chosen():
     assert caps(1920, 1080) == {}
     assert caps(3840, 2160, preset="slow") == {}
     assert caps(3840, 2160, options={"preset": "veryfast"}) == {}
+    assert caps(3840, 2160, encoder="libx265") == {"x265-params": "rc-lookahead=10"}
     assert caps(3840, 2160, encoder="ffv1") == {}
 
 
