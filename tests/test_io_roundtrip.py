@@ -198,6 +198,54 @@ def test_spliced_transport_stream_plays_through_its_joins(tmp_path, make_clip, c
     assert sound[-1] - sound[0] == pytest.approx(pts[-1] - pts[0], abs=0.15)
 
 
+def started_late(src, dst, seconds: int):
+    """``src`` remuxed with its clock starting ``seconds`` in, as a camcorder's or a
+    broadcast's transport stream starts."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w",
+                                           options={"output_ts_offset": str(seconds)}) as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in inp.streams}
+        out.set_chapters(list(inp.chapters()))
+        for packet in inp.demux():
+            if packet.size:
+                packet.stream = streams[packet.stream_index]
+                out.mux(packet)
+    return dst
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_a_clip_whose_clock_starts_an_hour_in_starts_at_zero(tmp_path, make_clip, suffix):
+    """A 1 s transport stream whose clock read an hour came out an hour long: the MP4 opened
+    on an empty edit of 3,600 s. Every stream moves back together, as with ``ffmpeg``: each
+    frame's spacing, the sound's bytes and the lag between them are the input's."""
+    src = started_late(make_clip(tmp_path / "plain.ts"), tmp_path / "late.ts", 3600)
+    remux(src, tmp_path / f"out{suffix}")
+    with av.open(str(src)) as inp, av.open(str(tmp_path / f"out{suffix}")) as out:
+        assert inp.start_time > 3600 * av.time_base
+        start = Fraction(inp.start_time, av.time_base)
+        assert out.start_time == 0
+        assert out.duration == pytest.approx(inp.duration, abs=2000)  # µs: the muxers' rounding
+        for kind in ("video", "audio"):
+            before = [(p.pts * p.time_base - start, bytes(p)) for p in inp.demux(
+                inp.streams.get(**{kind: 0})) if p.size]
+            after = [(p.pts * p.time_base, bytes(p)) for p in out.demux(
+                out.streams.get(**{kind: 0})) if p.size]
+            times = zip(sorted(t for t, _ in after), sorted(t for t, _ in before), strict=True)
+            assert all(abs(a - b) <= Fraction(1, 1000) for a, b in times)  # and as many
+            if kind == "audio":  # copied (the picture is encoded again)
+                assert [b for _, b in after] == [b for _, b in before]
+
+
+def test_chapters_move_back_with_the_picture(tmp_path, make_clip):
+    chapters = ((10.0, 10.5, "one"), (10.5, 11.0, "two"))
+    plain = make_clip(tmp_path / "plain.mkv", chapters=chapters)
+    remux(started_late(plain, tmp_path / "late.mkv", 10), tmp_path / "out.mkv")
+    with av.open(str(tmp_path / "out.mkv")) as out:
+        assert [(float(c["start"] * c["time_base"]), float(c["end"] * c["time_base"]),
+                 c["metadata"]["title"]) for c in out.chapters()] == [
+            (0.0, 0.5, "one"), (0.5, 1.0, "two")]
+        assert out.start_time == 0
+
+
 def test_seek_in_a_transport_stream_lands_at_or_before_its_target(tmp_path, make_clip):
     """MPEG-TS seeks land on the first keyframe whose dts is not before the target, or past
     the end: a --resume segment lost its first frames, a contact sheet its last sample."""

@@ -544,6 +544,8 @@ def colorize_video(
     with (open_video(src, hwdec=hwdec, options=input_options, **carried) as reader,
           _Interrupts() as interrupts):
         info = replace(reader.info, width=2 * reader.info.width) if side_by_side else reader.info
+        if segment is not None:  # a part keeps the input's clock; join_parts moves the whole
+            info = replace(info, start_time=0)
         writer = VideoWriter(dst, info, reader.copy_streams, codec=output.codec,
                              crf=output.file_crf, preset=output.preset, src=src,
                              overwrite=overwrite)

@@ -298,6 +298,32 @@ def chapters_until(chapters: Iterable[dict], end: Fraction, slack: Fraction) -> 
     return kept
 
 
+def moved_back(chapters: Iterable[dict], origin: Fraction) -> list[dict]:
+    """``chapters`` on the output's clock, which starts ``origin`` seconds into the input's
+    (:func:`output_origin`)."""
+    moved = []
+    for chapter in chapters:
+        shift = round(origin / chapter["time_base"])
+        moved.append({**chapter, "start": max(0, chapter["start"] - shift),
+                      "end": max(0, chapter["end"] - shift)})
+    return moved
+
+
+def output_origin(start_time: int) -> Fraction:
+    """Where the output's zero lies on its input's clock, in seconds: where the input starts
+    (``start_time`` microseconds: 1.4 s into an MPEG-TS, hours into a camcorder's clip), as the
+    ``ffmpeg`` command has it; kept, the output would open on that much nothing (an MP4's
+    empty edit, a 3 s clip listed as an hour long). Zero for an input starting before zero
+    (an MP4's audio priming), left as it is."""
+    return Fraction(max(0, start_time), av.time_base)
+
+
+def zero_start(origin: Fraction) -> dict[str, str]:
+    """Muxer options moving every stream back by ``origin`` seconds together, so sync and
+    each frame's spacing stay the input's."""
+    return {"output_ts_offset": f"-{round(origin * 1_000_000)}us"} if origin else {}
+
+
 def _described(out: av.codec.context.CodecContext, source: av.codec.context.CodecContext) -> str:
     """The encoder's name, with the rate and layout it runs at where they are not the source's."""
     notes = []

@@ -71,6 +71,9 @@ class VideoInfo:
     field_order: int = 0
     # The container's chapters as PyAV gives them (id, start, end, time_base, metadata)
     chapters: tuple[dict, ...] = ()
+    # The container's clock at its first packet, in microseconds (AV_TIME_BASE): 0 for most
+    # files, 1.4 s or hours for MPEG-TS and camcorder (AVCHD) clips
+    start_time: int = 0
 
 
 def _moving_picture(container: av.container.InputContainer, src: str) -> av.VideoStream:
@@ -375,4 +378,5 @@ def _describe(stream: av.VideoStream, first: av.VideoFrame, container) -> VideoI
         video_metadata=dict(stream.metadata),
         field_order=stream.codec_context.field_order,  # the decoder's, once a frame is out
         chapters=tuple(container.chapters()),
+        start_time=container.start_time or 0,
     )

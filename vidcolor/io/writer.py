@@ -26,7 +26,16 @@ from av.codec.context import CodecOption, Flags, OptionType
 
 from .atomic import check_destination, commit, discard, partial_path, temp_path
 from .errors import OutputError, reason
-from .passthrough import Carried, carry, chapters_until, fresh_tags, muxer_refuses
+from .passthrough import (
+    Carried,
+    carry,
+    chapters_until,
+    fresh_tags,
+    moved_back,
+    muxer_refuses,
+    output_origin,
+    zero_start,
+)
 from .reader import BIG_FRAME, VideoInfo
 
 log = logging.getLogger(__name__)
@@ -101,7 +110,8 @@ class VideoWriter:
         self._end: Fraction | None = None  # seconds: where the last video packet muxed ends
         self._tmp = temp_path(self.dst)
         self._done = False
-        self._output = _open_output(self._tmp, self.dst.name)
+        self._origin = output_origin(info.start_time)
+        self._output = _open_output(self._tmp, self.dst.name, zero_start(self._origin))
         self._ticks = _FrameTicks(info.average_rate or 25, self._output.format)
         try:
             self._feed = _EncoderFeed(encoder, info, self.pix_fmt)
@@ -202,7 +212,8 @@ class VideoWriter:
             for route in self._routes.values():
                 route.flush()
             if self._chapters and self._end is not None:  # muxers write them at the end
-                self._output.set_chapters(chapters_until(self._chapters, self._end, self._frame))
+                kept = chapters_until(self._chapters, self._end, self._frame)
+                self._output.set_chapters(moved_back(kept, self._origin))
             self._output.close()
         self._done = True
         try:  # a partial (``<stem>.partial<ext>``) replaces an earlier run's
@@ -463,11 +474,12 @@ def _holds(container: av.container.OutputContainer, encoder: av.Codec) -> bool:
     return True
 
 
-def _open_output(path: Path, name: str) -> av.container.OutputContainer:
-    """An output container for ``path`` (its extension names the format); the file itself is
-    created only when the first packet is written."""
+def _open_output(path: Path, name: str,
+                 options: dict[str, str] | None = None) -> av.container.OutputContainer:
+    """An output container for ``path`` (its extension names the format) with muxer
+    ``options``; the file itself is created only when the first packet is written."""
     try:
-        return av.open(str(path), "w")
+        return av.open(str(path), "w", options=options)
     except (ValueError, av.FFmpegError) as err:
         raise OutputError(f"cannot write {name}: {reason(err)}") from None
 

@@ -21,7 +21,7 @@ import av
 
 from vidcolor.io.atomic import check_destination, commit, discard, temp_path
 from vidcolor.io.errors import OutputError
-from vidcolor.io.passthrough import carry, fresh_tags
+from vidcolor.io.passthrough import carry, fresh_tags, moved_back, output_origin, zero_start
 from vidcolor.io.reader import COPY_TYPES, VideoInfo
 from vidcolor.io.writer import CodecChoiceError, choose_encoder
 
@@ -51,7 +51,8 @@ def join_parts(src: str | os.PathLike[str], info: VideoInfo, parts: Sequence[Pat
             opened = [stack.enter_context(av.open(str(part))) for part in parts]
             template = _common_video(opened)
             source = stack.enter_context(av.open(str(src)))
-            output = stack.enter_context(av.open(str(tmp), "w"))
+            origin = output_origin(info.start_time)  # the parts keep the input's clock
+            output = stack.enter_context(av.open(str(tmp), "w", options=zero_start(origin)))
             video = _add_video(output, template, info)
             routes = {}
             for stream in source.streams:
@@ -71,7 +72,7 @@ def join_parts(src: str | os.PathLike[str], info: VideoInfo, parts: Sequence[Pat
                     routes[packet.stream_index].write(packet)
             for route in routes.values():
                 route.flush()
-            output.set_chapters(list(info.chapters))
+            output.set_chapters(moved_back(info.chapters, origin))
         return commit(tmp, dst, replace=overwrite)
     finally:
         discard(tmp)
