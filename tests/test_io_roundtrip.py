@@ -152,6 +152,7 @@ def test_ten_bit_and_rgb_inputs_become_8_bit_luma(tmp_path, make_clip):
         luma = split_luma(frame)
     assert luma.y.dtype == np.uint8 and luma.y.shape == (96, 160) and not luma.full_range
     assert np.array_equal(luma.y, ((y16 + 2) >> 2).astype(np.uint8))
+    assert luma.bits == 10 and np.array_equal(luma.deep, y16)  # for a layout as deep
 
     rgb = make_clip(tmp_path / "rgb.avi", frames=2, codec="ffv1", pix_fmt="bgr0", audio=False)
     with open_video(rgb) as reader:
@@ -291,6 +292,28 @@ def test_output_pixel_format_follows_the_input_where_the_encoder_can():
     assert output_pix_fmt(av.Codec("libsvtav1", "w"), "yuv444p") == "yuv420p"
     assert output_pix_fmt(av.Codec("libx264", "w"), "rgb24") == "yuv420p"
     assert output_pix_fmt(av.Codec("libx264", "w"), "gray") == "yuv420p"
+    # deeper inputs: their own depth, else the nearest deeper, else the deepest below
+    assert output_pix_fmt(av.Codec("libx264", "w"), "yuv422p10le") == "yuv422p10le"
+    assert output_pix_fmt(av.Codec("libx264", "w"), "yuv420p12le") == "yuv420p10le"
+    assert output_pix_fmt(av.Codec("libx265", "w"), "gray12le") == "yuv420p12le"
+    assert output_pix_fmt(av.Codec("ffv1", "w"), "yuv444p9le") == "yuv444p10le"
+    assert output_pix_fmt(av.Codec("ffv1", "w"), "yuv420p16le") == "yuv420p16le"
+    assert output_pix_fmt(av.Codec("libvpx", "w"), "yuv420p10le") == "yuv420p"  # VP8: 8 bits
+    assert output_pix_fmt(av.Codec("libx264", "w"), "rgb48le") == "yuv420p"  # made 8-bit YUV
+    assert output_pix_fmt(av.Codec("libx264", "w"), "yuv420p10le", (641, 361)) == "yuv444p10le"
+
+
+def test_merge_planes_scales_chroma_and_rounds_deeper_luma():
+    frame = av.VideoFrame(16, 8, "yuv420p12le")
+    frame.pts, frame.time_base = 0, Fraction(1, 25)
+    y12 = np.frombuffer(memoryview(frame.planes[0]), "<u2").reshape(8, -1)[:, :16]
+    y12[...] = np.arange(128, dtype=np.uint16).reshape(8, 16) * 32 + 7
+    luma = split_luma(frame)
+    chroma = np.full((4, 8), 200, np.uint8)
+    ten = merge_planes(luma, chroma, chroma, "yuv420p10le")
+    y10 = np.frombuffer(memoryview(ten.planes[0]), "<u2").reshape(8, -1)[:, :16]
+    assert np.array_equal(y10, (y12.astype(int) + 2) >> 2)
+    assert set(np.frombuffer(memoryview(ten.planes[1]), "<u2")[:8]) == {800}
 
 
 @pytest.mark.parametrize(("codec", "pix_fmt", "size", "expected"), [

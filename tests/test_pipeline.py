@@ -19,7 +19,7 @@ from test_pipeline_support import (  # noqa: F401  (fixtures)
 
 from vidcolor.pipeline import STAGES, colorize_video
 from vidcolor.progress import NullProgress
-from vidcolor.specs import OutputSpec, TemporalSpec
+from vidcolor.specs import LookSpec, OutputSpec, TemporalSpec
 
 
 def test_default_encode_keeps_frames_timestamps_audio_and_luma(
@@ -51,6 +51,59 @@ def test_luma_is_bit_exact_when_lossless(tmp_path, make_clip, colorizer, suffix,
     assert len(src_y) == len(dst_y) == 12
     for a, b in zip(src_y, dst_y, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(("pix_fmt", "codec", "crf", "stored"), [
+    ("yuv422p10le", "ffv1", None, "yuv422p10le"),  # an archive's 10-bit 4:2:2 scan
+    ("gray12le", "ffv1", None, "yuv420p12le"),
+    ("yuv420p10le", "libx264", 18, "yuv420p10le"),  # High 10, as ffmpeg makes it
+])
+def test_deep_luma_is_kept_at_its_own_depth(tmp_path, make_clip, colorizer, pix_fmt, codec,
+                                            crf, stored):
+    """A 10-bit source came out 8-bit whatever the encoder: two bits of every luma sample lost,
+    lossless encoders included. The output is now as deep, its luma the input's codes."""
+    src = make_clip(tmp_path / "in.mkv", frames=6, size=(96, 64), codec="ffv1", pix_fmt=pix_fmt,
+                    audio=False)
+    dst = tmp_path / "out.mkv"
+    colorize_video(src, dst, colorizer=colorizer, output=OutputSpec(codec=codec, crf=crf))
+
+    (formats, src_y), (stored_as, dst_y) = deep_lumas(src), deep_lumas(dst)
+    assert set(formats) == {pix_fmt} and set(stored_as) == {stored} and len(dst_y) == 6
+    for a, b in zip(src_y, dst_y, strict=True):
+        if codec == "ffv1":
+            np.testing.assert_array_equal(a, b)
+        else:  # x264 at CRF 18 (lossless at 10 bits only with qp 0): as close as at 8 bits
+            error = np.mean((a.astype(float) - b) ** 2)
+            assert 10 * np.log10(1023**2 / error) >= 40
+        assert len(np.unique(b & 3)) > 1  # not 8-bit codes shifted up
+
+
+def test_a_negative_and_a_review_of_a_deep_source_stay_deep(tmp_path, make_clip, colorizer):
+    """Steps that change the luma (--negative here) build it from their own 8-bit result, and
+    --side-by-side's gray | colour halves are joined at 8 bits: both still written 10-bit."""
+    src = make_clip(tmp_path / "in.mkv", frames=3, size=(96, 64), codec="ffv1",
+                    pix_fmt="yuv420p10le", audio=False)
+    ffv1 = OutputSpec(codec="ffv1")
+    colorize_video(src, tmp_path / "neg.mkv", colorizer=colorizer, output=ffv1,
+                   look=LookSpec(negative=True))
+    colorize_video(src, tmp_path / "review.mkv", colorizer=colorizer, output=ffv1,
+                   side_by_side=True)
+    (_, src_y), (formats, neg_y) = deep_lumas(src), deep_lumas(tmp_path / "neg.mkv")
+    assert set(formats) == {"yuv420p10le"}
+    for a, b in zip(src_y, neg_y, strict=True):  # the inverse, within one 8-bit level
+        assert np.abs((a.astype(int) - 64) - (940 - b.astype(int))).max() <= 4
+    formats, review_y = deep_lumas(tmp_path / "review.mkv")
+    assert set(formats) == {"yuv420p10le"} and review_y[0].shape == (64, 192)
+    assert np.abs(review_y[0][:, :96].astype(int) - src_y[0]).max() <= 2  # the gray half
+
+
+def deep_lumas(path):
+    """Formats and luma planes (16-bit codes as stored) of every frame of a deep video."""
+    with av.open(str(path)) as container:
+        frames = list(container.decode(video=0))
+    return [f.format.name for f in frames], [
+        np.frombuffer(memoryview(f.planes[0]), "<u2").reshape(f.height, -1)[:, :f.width]
+        for f in frames]
 
 
 def test_output_has_chroma(tmp_path, make_clip, colorizer):

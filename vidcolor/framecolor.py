@@ -45,8 +45,8 @@ class Slot:
     def nbytes(self) -> int:
         """Host memory the frame's arrays hold now (device tensors aside): what the pipeline's
         queues budget, so that they hold fewer large frames."""
-        arrays = {id(a): a for a in (self.luma.y, self.lightness, self.predicted, self.ab)
-                  if isinstance(a, np.ndarray)}
+        arrays = {id(a): a for a in (self.luma.y, self.luma.deep, self.lightness,
+                                     self.predicted, self.ab) if isinstance(a, np.ndarray)}
         return sum(a.nbytes for a in arrays.values())
 
     def host_lightness(self) -> np.ndarray:
@@ -69,7 +69,8 @@ class FrameColor:
     def prepare(self, frame: av.VideoFrame) -> Slot:
         """A decoded frame -> its luma and the network's input."""
         luma = split_luma(frame)
-        if self.look is not None:
+        if self.look is not None and self.look.spec.negative:
+            luma = replace(luma, deep=None)  # the inverted 8-bit plane is the input now
             self.look.invert(luma.y, luma.full_range)
         return Slot(luma, self.colorizer.lightness_small(luma.y, luma.full_range))
 
@@ -87,7 +88,7 @@ class FrameColor:
             ab = self.look.chroma(ab, slot.lightness)
             y = self.look.luma(luma.y, luma.full_range)
             if y is not luma.y:
-                luma = replace(luma, y=y)
+                luma = replace(luma, y=y, deep=None)
                 lightness = self.colorizer.lightness_small(y, luma.full_range)
         cb, cr = self.colorizer.chroma_planes(
             ab, lightness, chroma_size(self.pix_fmt, luma.width, luma.height), luma.matrix,

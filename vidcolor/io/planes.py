@@ -4,7 +4,9 @@ The colorizer only ever sees luma and returns chroma, so the output frame is bui
 input's own luma bytes; for 8-bit YUV inputs (planar or semi-planar, limited or full range)
 those bytes pass through untouched. Other inputs are first brought to 8-bit luma:
 
-* 9..16-bit planar YUV / gray: rounded right shift in numpy (deterministic, no dithering);
+* 9..16-bit planar YUV / gray: rounded right shift in numpy (deterministic, no dithering),
+  for the network; the plane is kept at its own depth too, and an output layout as deep
+  (``yuv422p10le`` for a 10-bit scan) gets those codes untouched;
 * RGB, BGR, palette (cinepak, pal8 GIF-like codecs), packed or exotic formats: swscale to
   BT.601 limited-range YUV, which is what the output is then tagged as.
 
@@ -21,8 +23,10 @@ from fractions import Fraction
 import av
 import numpy as np
 
-#: Output layouts ``merge_planes`` builds, by preference for a matching input.
+#: Output layouts ``merge_planes`` builds, by preference for a matching input; each also at
+#: a depth of :data:`DEPTHS` bits (``yuv420p10le``), for deeper inputs.
 OUTPUT_FORMATS = ("yuv420p", "yuv422p", "yuv444p")
+DEPTHS = (10, 12, 16)
 
 # FFmpeg AVColorSpace / AVColorRange values used below.
 _BT709, _FCC, _BT470BG, _SMPTE170M, _SMPTE240M, _BT2020NC, _BT2020C = 1, 4, 5, 6, 7, 9, 10
@@ -44,6 +48,10 @@ class LumaFrame:
     color_primaries: int
     color_trc: int
     colorspace: int
+    # The plane as decoded, uint16 codes of ``bits`` bits, where it is deeper than 8 bits;
+    # None where ``y`` is the plane itself, or once a step changed ``y``.
+    deep: np.ndarray | None = None
+    bits: int = 8
 
     @property
     def height(self) -> int:
@@ -64,8 +72,10 @@ def split_luma(frame: av.VideoFrame) -> LumaFrame:
             format="yuv444p", dst_colorspace=colorspace, dst_color_range=color_range
         )
         fmt = frame.format
-    y = _luma_8bit(_plane_array(frame.planes[0], fmt, frame.width, frame.height),
-                   fmt.components[0].bits)
+    bits = fmt.components[0].bits
+    plane = _plane_array(frame.planes[0], fmt, frame.width, frame.height)
+    y = _luma_8bit(plane, bits)
+    deep = plane.astype(np.uint16) if bits > 8 else None  # native order, its own memory
     full_range = (
         color_range == _JPEG
         or fmt.name.startswith("yuvj")
@@ -82,7 +92,14 @@ def split_luma(frame: av.VideoFrame) -> LumaFrame:
         color_primaries=frame.color_primaries,
         color_trc=frame.color_trc,
         colorspace=colorspace,
+        deep=deep,
+        bits=bits if deep is not None else 8,
     )
+
+
+def depth_of(pix_fmt: str) -> int:
+    """Bits per sample of an output layout: 8, or one of :data:`DEPTHS`."""
+    return av.VideoFormat(pix_fmt, 64, 64).components[0].bits
 
 
 def chroma_size(pix_fmt: str, width: int, height: int) -> tuple[int, int]:
@@ -94,16 +111,26 @@ def chroma_size(pix_fmt: str, width: int, height: int) -> tuple[int, int]:
 def merge_planes(
     luma: LumaFrame, cb: np.ndarray, cr: np.ndarray, pix_fmt: str = "yuv420p"
 ) -> av.VideoFrame:
-    """Build an encodable frame from the original luma and new uint8 Cb/Cr planes."""
-    if pix_fmt not in OUTPUT_FORMATS:
-        raise ValueError(f"pix_fmt must be one of {OUTPUT_FORMATS}, not {pix_fmt!r}")
+    """Build an encodable frame from the original luma and new uint8 Cb/Cr planes.
+
+    In a deeper layout (``yuv420p10le``) the luma is the decoded plane at its own depth
+    (rounded if the layout is shallower, as 12-bit into 10), or the 8-bit plane scaled where
+    there is none; chroma is scaled as FFmpeg's deeper codes are (``code << (bits - 8)``).
+    """
+    if pix_fmt not in _LAYOUTS:
+        raise ValueError(f"pix_fmt must be one of {OUTPUT_FORMATS} (or 10, 12, 16-bit "
+                         f"little-endian), not {pix_fmt!r}")
     want = chroma_size(pix_fmt, luma.width, luma.height)
     for name, plane in (("cb", cb), ("cr", cr)):
         if plane.shape != want or plane.dtype != np.uint8:
             raise ValueError(f"{name} must be uint8 {want}, got {plane.dtype} {plane.shape}")
+    bits = depth_of(pix_fmt)
+    planes = (luma.y, cb, cr) if bits == 8 else (_deep_luma(luma, bits), *(
+        plane.astype(np.uint16) << (bits - 8) for plane in (cb, cr)))
     frame = av.VideoFrame(luma.width, luma.height, pix_fmt)
-    for plane, data in zip(frame.planes, (luma.y, cb, cr), strict=True):
-        rows = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)
+    dtype = np.dtype(np.uint8 if bits == 8 else "<u2")
+    for plane, data in zip(frame.planes, planes, strict=True):
+        rows = np.frombuffer(memoryview(plane), dtype).reshape(-1, plane.line_size // dtype.itemsize)
         rows[: data.shape[0], : data.shape[1]] = data
     frame.pts = luma.pts
     frame.time_base = luma.time_base
@@ -113,6 +140,26 @@ def merge_planes(
     frame.color_trc = luma.color_trc
     frame.colorspace = luma.colorspace
     return frame
+
+
+_LAYOUTS = frozenset(OUTPUT_FORMATS) | {f"{f}{bits}le" for f in OUTPUT_FORMATS for bits in DEPTHS}
+
+
+def _deep_luma(luma: LumaFrame, bits: int) -> np.ndarray:
+    """The luma plane as ``bits``-bit codes: the decoded ones where the frame has them."""
+    if luma.deep is None:
+        return luma.y.astype(np.uint16) << (bits - 8)
+    if luma.bits <= bits:
+        return luma.deep << (bits - luma.bits)
+    shift = luma.bits - bits
+    top = (1 << bits) - 1
+    return np.minimum((luma.deep.astype(np.uint32) + (1 << (shift - 1))) >> shift, top)
+
+
+def keeps_depth(fmt: av.VideoFormat) -> bool:
+    """Whether :func:`split_luma` keeps this format's luma deeper than 8 bits (planar YUV or
+    gray of 9 to 16 bits; others are converted to 8 bits first)."""
+    return fmt.components[0].bits > 8 and not _needs_swscale(fmt)
 
 
 def _needs_swscale(fmt: av.VideoFormat) -> bool:

@@ -36,6 +36,7 @@ from .passthrough import (
     output_origin,
     zero_start,
 )
+from .planes import DEPTHS, keeps_depth
 from .reader import BIG_FRAME, VideoInfo
 
 log = logging.getLogger(__name__)
@@ -381,13 +382,16 @@ def _layout(encoder: av.Codec, info: VideoInfo, name: str) -> str:
 
 def output_pix_fmt(encoder: av.Codec, input_pix_fmt: str,
                    size: tuple[int, int] | None = None) -> str:
-    """The layout (one of ``planes.OUTPUT_FORMATS``) to build frames in for ``encoder``.
+    """The layout (one of ``planes.OUTPUT_FORMATS``, or one as deep as the input's luma) to
+    build frames in for ``encoder``.
 
-    yuv420p, or the input's 4:4:4 / 4:2:2 layout when ``encoder`` can keep it. With a
-    ``size`` (width, height) whose odd side that layout cannot hold in an H.264/HEVC
-    bitstream, yuv444p where the encoder takes it: the luma stays the input's, only the chroma
-    is finer. yuv444p too for encoders that take none of these layouts (GIF, PNG); the writer
-    converts for them.
+    yuv420p, or the input's 4:4:4 / 4:2:2 layout when ``encoder`` can keep it; for a deeper
+    input (a 10-bit scan) that layout at the input's depth where the encoder takes it, else
+    the nearest deeper, else the deepest it takes (as the ``ffmpeg`` command chooses: 10-bit
+    H.264 from a 10-bit source). With a ``size`` (width, height) whose odd side that layout
+    cannot hold in an H.264/HEVC bitstream, yuv444p where the encoder takes it: the luma stays
+    the input's, only the chroma is finer. yuv444p too for encoders that take none of these
+    layouts (GIF, PNG); the writer converts for them.
     """
     supported = {f.name for f in encoder.video_formats or ()} or {"yuv420p"}
     usable = [f for f in (_input_layout(input_pix_fmt), "yuv420p") if f in supported]
@@ -396,8 +400,18 @@ def output_pix_fmt(encoder: av.Codec, input_pix_fmt: str,
     layout = usable[0]
     if (size is not None and not _fits(layout, *size)
             and encoder.canonical_name in _WHOLE_CHROMA and "yuv444p" in supported):
-        return "yuv444p"
-    return layout
+        layout = "yuv444p"
+    bits = _luma_depth(input_pix_fmt)
+    deeper = sorted(DEPTHS, key=lambda depth: (depth < bits, abs(depth - bits)))
+    return next((f"{layout}{depth}le" for depth in deeper
+                 if bits > 8 and f"{layout}{depth}le" in supported), layout)
+
+
+def _luma_depth(input_pix_fmt: str) -> int:
+    """Bits of the luma ``planes.split_luma`` keeps from such input: 8 for formats it
+    converts first (RGB, packed, palette)."""
+    fmt = av.VideoFormat(input_pix_fmt, 64, 64)
+    return fmt.components[0].bits if keeps_depth(fmt) else 8
 
 
 def _encoder_pix_fmt(encoder: av.Codec, layout: str) -> str:

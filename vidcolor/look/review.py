@@ -8,7 +8,7 @@ import dataclasses
 import av
 import numpy as np
 
-from vidcolor.io.planes import LumaFrame, chroma_size, merge_planes
+from vidcolor.io.planes import OUTPUT_FORMATS, LumaFrame, chroma_size, depth_of, merge_planes
 
 NEUTRAL = 128  # Cb, Cr of a gray pixel, limited or full range
 
@@ -21,6 +21,9 @@ def beside(gray: LumaFrame, colour: av.VideoFrame) -> av.VideoFrame:
     half: a review picture, one pixel off at the seam at most.
     """
     pix_fmt = colour.format.name
+    if depth_of(pix_fmt) > 8:  # a review picture: built at 8 bits (the writer takes it deeper)
+        pix_fmt = next(f for f in OUTPUT_FORMATS if pix_fmt.startswith(f))
+        colour = colour.reformat(format=pix_fmt)
     width, height = gray.width + colour.width, gray.height
     wide = dataclasses.replace(gray, y=np.hstack((gray.y, _plane(colour, 0))))
     rows, columns = chroma_size(pix_fmt, width, height)
