@@ -350,3 +350,15 @@ def test_python_api_chooses_by_container_and_checks_the_crf(tmp_path, make_clip,
         colorize_video(src, tmp_path / "bad.mp4", colorizer=colorizer,
                        output=OutputSpec(crf=99))
     assert leftovers(tmp_path, {"in.mp4", "out.webm"}) == []
+
+
+def test_x265_keeps_quiet_unless_asked(tmp_path, make_clip, tiny_weights, capfd):
+    """libx265 wrote a dozen lines of its own banner to stderr, -q or not, whatever FFmpeg's
+    log level: only its errors are let through now."""
+    src = make_clip(tmp_path / "in.mp4", frames=4, audio=False)
+    capfd.readouterr()
+    assert colorize(src, "-o", tmp_path / "out.mkv", "--codec", "libx265", "-q",
+                    weights=tiny_weights) == 0
+    assert capfd.readouterr().err == ""
+    codec, frames = decoded(tmp_path / "out.mkv")
+    assert codec == "hevc" and len(frames) == 4

@@ -270,9 +270,9 @@ class VideoWriter:
         if info.display_matrix:
             stream.set_display_matrix(info.display_matrix)
         stream.metadata.update(fresh_tags(info.video_metadata))
-        ctx.options = {**_FILE_SPEED.get(encoder.name, {}),
-                       **_memory_caps(encoder.name, info, preset, options),
-                       **_rate_control(encoder, crf, preset), **options}
+        ctx.options = _quiet(encoder.name, {**_FILE_SPEED.get(encoder.name, {}),
+                              **_memory_caps(encoder.name, info, preset, options),
+                              **_rate_control(encoder, crf, preset), **options})
         try:
             ctx.open()  # now, so an unusable encoder fails before any file exists
         except av.FFmpegError as err:
@@ -343,6 +343,15 @@ def _memory_caps(encoder: str, info: VideoInfo, preset: str | None,
     if preset is not None or options or info.width * info.height <= BIG_FRAME:
         return {}
     return dict(_BIG_FRAME_MEMORY.get(encoder, {}))
+
+
+def _quiet(encoder: str, options: dict[str, str]) -> dict[str, str]:
+    """``options`` with x265's own log (a banner of a dozen lines on stderr, whatever FFmpeg's
+    level) cut to its errors, unless the caller set its level."""
+    params = options.get("x265-params", "")
+    if encoder != "libx265" or "log-level" in params:
+        return options
+    return {**options, "x265-params": ":".join(filter(None, ("log-level=error", params)))}
 
 
 def _filter_graph(info: VideoInfo, pix_fmt: str, field: str | None,
