@@ -299,7 +299,9 @@ def test_output_pixel_format_follows_the_input_where_the_encoder_can():
     assert output_pix_fmt(av.Codec("ffv1", "w"), "yuv444p9le") == "yuv444p10le"
     assert output_pix_fmt(av.Codec("ffv1", "w"), "yuv420p16le") == "yuv420p16le"
     assert output_pix_fmt(av.Codec("libvpx", "w"), "yuv420p10le") == "yuv420p"  # VP8: 8 bits
-    assert output_pix_fmt(av.Codec("libx264", "w"), "rgb48le") == "yuv420p"  # made 8-bit YUV
+    assert output_pix_fmt(av.Codec("libx264", "w"), "rgb48le") == "yuv420p10le"
+    assert output_pix_fmt(av.Codec("ffv1", "w"), "gbrp10le") == "yuv420p10le"
+    assert output_pix_fmt(av.Codec("libx265", "w"), "p010le") == "yuv420p10le"
     assert output_pix_fmt(av.Codec("libx264", "w"), "yuv420p10le", (641, 361)) == "yuv444p10le"
 
 

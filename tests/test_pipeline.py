@@ -97,6 +97,23 @@ def test_a_negative_and_a_review_of_a_deep_source_stay_deep(tmp_path, make_clip,
     assert np.abs(review_y[0][:, :96].astype(int) - src_y[0]).max() <= 2  # the gray half
 
 
+def test_a_deep_rgb_scan_keeps_its_depth(tmp_path, make_clip, colorizer):
+    """An RGB scan (FFV1 gbrp10le, as archives store DPX) went through 8-bit YUV; it is made
+    16-bit YUV, and written at its own 10 bits."""
+    src = make_clip(tmp_path / "in.mkv", frames=2, size=(96, 64), codec="ffv1",
+                    pix_fmt="gbrp10le", audio=False)
+    colorize_video(src, tmp_path / "out.mkv", colorizer=colorizer,
+                   output=OutputSpec(codec="ffv1"))
+    formats, out_y = deep_lumas(tmp_path / "out.mkv")
+    with av.open(str(src)) as container:
+        rgb = next(container.decode(video=0)).to_ndarray(format="rgb48le")
+    r, g, b = (rgb[..., i].astype(float) / 65535 for i in range(3))
+    expected = 64 + (0.299 * r + 0.587 * g + 0.114 * b) * 876  # BT.601, limited, 10-bit codes
+    assert set(formats) == {"yuv420p10le"}
+    assert np.abs(out_y[0] - expected).max() < 4  # within one 8-bit level (swscale rounds)
+    assert len(np.unique(out_y[0] & 3)) > 1
+
+
 def deep_lumas(path):
     """Formats and luma planes (16-bit codes as stored) of every frame of a deep video."""
     with av.open(str(path)) as container:

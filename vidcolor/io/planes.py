@@ -7,8 +7,9 @@ those bytes pass through untouched. Other inputs are first brought to 8-bit luma
 * 9..16-bit planar YUV / gray: rounded right shift in numpy (deterministic, no dithering),
   for the network; the plane is kept at its own depth too, and an output layout as deep
   (``yuv422p10le`` for a 10-bit scan) gets those codes untouched;
-* RGB, BGR, palette (cinepak, pal8 GIF-like codecs), packed or exotic formats: swscale to
-  BT.601 limited-range YUV, which is what the output is then tagged as.
+* RGB, BGR, palette (cinepak, pal8 GIF-like codecs), packed, semi-planar deep (P010) or
+  exotic formats: swscale to BT.601 limited-range YUV, which is what the output is then
+  tagged as (at 16 bits where the source is deeper than 8: an RGB scan keeps its depth).
 
 Gray inputs are full range unless tagged otherwise (as swscale treats them).
 """
@@ -69,7 +70,8 @@ def split_luma(frame: av.VideoFrame) -> LumaFrame:
     if _needs_swscale(fmt):
         colorspace, color_range = _SMPTE170M, _MPEG
         frame = frame.reformat(
-            format="yuv444p", dst_colorspace=colorspace, dst_color_range=color_range
+            format="yuv444p16le" if fmt.components[0].bits > 8 else "yuv444p",
+            dst_colorspace=colorspace, dst_color_range=color_range
         )
         fmt = frame.format
     bits = fmt.components[0].bits
@@ -154,12 +156,6 @@ def _deep_luma(luma: LumaFrame, bits: int) -> np.ndarray:
     shift = luma.bits - bits
     top = (1 << bits) - 1
     return np.minimum((luma.deep.astype(np.uint32) + (1 << (shift - 1))) >> shift, top)
-
-
-def keeps_depth(fmt: av.VideoFormat) -> bool:
-    """Whether :func:`split_luma` keeps this format's luma deeper than 8 bits (planar YUV or
-    gray of 9 to 16 bits; others are converted to 8 bits first)."""
-    return fmt.components[0].bits > 8 and not _needs_swscale(fmt)
 
 
 def _needs_swscale(fmt: av.VideoFormat) -> bool:

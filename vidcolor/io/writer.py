@@ -36,7 +36,7 @@ from .passthrough import (
     output_origin,
     zero_start,
 )
-from .planes import DEPTHS, keeps_depth
+from .planes import DEPTHS
 from .reader import BIG_FRAME, VideoInfo
 
 log = logging.getLogger(__name__)
@@ -417,10 +417,8 @@ def output_pix_fmt(encoder: av.Codec, input_pix_fmt: str,
 
 
 def _luma_depth(input_pix_fmt: str) -> int:
-    """Bits of the luma ``planes.split_luma`` keeps from such input: 8 for formats it
-    converts first (RGB, packed, palette)."""
-    fmt = av.VideoFormat(input_pix_fmt, 64, 64)
-    return fmt.components[0].bits if keeps_depth(fmt) else 8
+    """Bits of luma an input in ``input_pix_fmt`` has (``planes.split_luma`` keeps them)."""
+    return av.VideoFormat(input_pix_fmt, 64, 64).components[0].bits
 
 
 def _encoder_pix_fmt(encoder: av.Codec, layout: str) -> str:
