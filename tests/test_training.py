@@ -441,3 +441,15 @@ def test_gain_curves_compare_at_equal_colourfulness():
     assert tcompare.at_colourfulness(curve, 0.7, "psnr") == pytest.approx(23.0)
     assert tcompare.at_colourfulness(curve, 1.0, "psnr") == pytest.approx(21.5)  # extrapolated
     assert tcompare.at_colourfulness(curve, 0.4, "psnr") == pytest.approx(24.5)
+
+
+def test_model_config_is_json_or_a_file_of_it(tmp_path, capsys):
+    """A config file's path was parsed as JSON: a traceback ("Expecting value")."""
+    (tmp_path / "lite2.json").write_text(TINY_CONFIG)
+    common = ["--data", str(tmp_path)]
+    assert train.parse_args([*common, "--config", str(tmp_path / "lite2.json")]).config == \
+        json.loads(TINY_CONFIG)
+    assert train.parse_args([*common, "--config", TINY_CONFIG]).config == json.loads(TINY_CONFIG)
+    with pytest.raises(SystemExit):
+        train.parse_args([*common, "--config", str(tmp_path / "missing.json")])
+    assert "not JSON nor a JSON file" in capsys.readouterr().err

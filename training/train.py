@@ -43,6 +43,15 @@ DEFAULT_CONFIG = {"arch": "effnet_lite0_unet", "decoder_channels": [128, 64, 48,
 CHECKPOINT = "last.pt"  # in the run folder; --resume continues from it
 
 
+def _model_config(text: str) -> dict:
+    """``--config``: JSON written out, or the path of a file holding it."""
+    path = Path(text)
+    try:
+        return json.loads(path.read_text() if path.is_file() else text)
+    except (json.JSONDecodeError, OSError) as exc:
+        raise argparse.ArgumentTypeError(f"not JSON nor a JSON file: {exc}") from None
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m training.train", description=__doc__)
     p.add_argument("--data", nargs="+", required=True, help="image folders, video folders, CIFAR-10")
@@ -50,7 +59,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", default="runs/default", help="run folder (checkpoints, log)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.add_argument("--init", help="warm start from a run's last.pt or a model file (.safetensors)")
-    p.add_argument("--config", default=json.dumps(DEFAULT_CONFIG), help="model config (JSON)")
+    p.add_argument("--config", type=_model_config, default=DEFAULT_CONFIG,
+                   help="model config: JSON, or a file holding it")
     p.add_argument("--steps", type=int, default=20000)
     p.add_argument("--minutes", type=float, default=0, help="stop (with a checkpoint) after this")
     p.add_argument("--batch", type=int, default=16)
@@ -238,7 +248,7 @@ def choose_bins(args: argparse.Namespace, images: list[np.ndarray], state: dict 
     samples = sample_ab(images, 400_000, args.seed)
     if warm is not None:
         return with_gate(warm.config, args), *fit_bins(samples, centers=warm.centers.clone())
-    return with_gate(json.loads(args.config), args), *fit_bins(samples)
+    return with_gate(dict(args.config), args), *fit_bins(samples)
 
 
 @dataclass
