@@ -12,6 +12,7 @@ import av
 import cv2
 import numpy as np
 import pytest
+from test_io_roundtrip import started_late
 from test_pipeline_support import tiny_weights_fixture  # noqa: F401
 
 import vidcolor
@@ -45,6 +46,17 @@ def test_contact_sheet_spreads_samples_over_the_film(tmp_path, clip, tiny_weight
     rows = -(-5 // COLUMNS)
     assert image.shape == (rows * (tile_h + 4) + 4, COLUMNS * (PAIR_WIDTH + 4) + 4, 3)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["film.mp4", "sheet.png"]
+
+
+def test_contact_sheet_times_count_from_the_films_start(tmp_path, make_clip, tiny_weights,
+                                                        capsys):
+    """A clip whose clock starts an hour in (a camcorder's; an MPEG-TS's, 1.4 s in): its sheet
+    was labelled 1:00:01, its colorized file (which starts at zero) and players 0:00:01."""
+    plain = make_clip(tmp_path / "plain.ts", frames=48, size=(160, 96), fps=24)
+    clip = started_late(plain, tmp_path / "film.ts", 3600)
+    code, summary, _ = run(capsys, clip, "--contact-sheet", tmp_path / "sheet.png", "--samples",
+                           4, "--weights", tiny_weights, "--json", *FAST)
+    assert code == 0 and 0 <= summary["times"][0] < 0.5 and 1.5 < summary["times"][-1] < 2
 
 
 @pytest.mark.parametrize(("rotation", "sar", "shown"), [

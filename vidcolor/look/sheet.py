@@ -25,6 +25,7 @@ from vidcolor.framecolor import FrameColor
 from vidcolor.io.atomic import check_destination
 from vidcolor.io.errors import InputError
 from vidcolor.io.images import check_format, write_image
+from vidcolor.io.passthrough import output_origin
 from vidcolor.io.reader import VideoReader, open_video
 from vidcolor.specs import LookSpec, ModelSpec
 
@@ -49,7 +50,8 @@ def contact_sheet(
     overwrite: bool = False,
 ) -> dict:
     """Write the contact sheet of the video ``src`` to the image ``dst``; returns a summary
-    (output, sample times in seconds, seconds taken, the look's controls)."""
+    (output, sample times in seconds, seconds taken, the look's controls). Times are counted
+    as the colorized file's are, from the film's start (``passthrough.output_origin``)."""
     if colorizer is not None and model is not None:
         raise ValueError("give a model spec or a ready colorizer, not both")
     if samples < 1:
@@ -61,13 +63,14 @@ def contact_sheet(
     tiles, times = [], []
     with open_video(src, copy_types=()) as reader:
         rotation, sar = reader.info.rotation, reader.info.sample_aspect_ratio
+        origin = float(output_origin(reader.info.start_time))
         for frame in sample_frames(reader, samples):
             slot = chain.prepare(frame)
             chain.infer([slot])
             pair = chain.finish(slot, slot.predicted).to_ndarray(format="rgb24")
             halves = np.hsplit(pair, 2)  # gray | colour, each turned and stretched alone
             pair = np.hstack([as_displayed(half, rotation, sar) for half in halves])
-            times.append(round(float(frame.time or 0.0), 3))
+            times.append(round(float(frame.time or 0.0) - origin, 3))
             tiles.append(_tile(pair, times[-1]))
     write_image(dst, _grid(tiles), src=src, overwrite=overwrite)
     return {"output": str(dst), "kind": "contact sheet", "samples": len(tiles), "times": times,
