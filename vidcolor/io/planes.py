@@ -100,7 +100,8 @@ def split_luma(frame: av.VideoFrame) -> LumaFrame:
 
 
 def depth_of(pix_fmt: str) -> int:
-    """Bits per sample of an output layout: 8, or one of :data:`DEPTHS`."""
+    """Bits per luma sample of a pixel format (of an output layout: 8, or one of
+    :data:`DEPTHS`)."""
     return av.VideoFormat(pix_fmt, 64, 64).components[0].bits
 
 

@@ -36,7 +36,7 @@ from .passthrough import (
     output_origin,
     zero_start,
 )
-from .planes import DEPTHS
+from .planes import DEPTHS, depth_of
 from .reader import BIG_FRAME, VideoInfo
 
 log = logging.getLogger(__name__)
@@ -410,15 +410,10 @@ def output_pix_fmt(encoder: av.Codec, input_pix_fmt: str,
     if (size is not None and not _fits(layout, *size)
             and encoder.canonical_name in _WHOLE_CHROMA and "yuv444p" in supported):
         layout = "yuv444p"
-    bits = _luma_depth(input_pix_fmt)
+    bits = depth_of(input_pix_fmt)  # planes.split_luma keeps that many bits of luma
     deeper = sorted(DEPTHS, key=lambda depth: (depth < bits, abs(depth - bits)))
     return next((f"{layout}{depth}le" for depth in deeper
                  if bits > 8 and f"{layout}{depth}le" in supported), layout)
-
-
-def _luma_depth(input_pix_fmt: str) -> int:
-    """Bits of luma an input in ``input_pix_fmt`` has (``planes.split_luma`` keeps them)."""
-    return av.VideoFormat(input_pix_fmt, 64, 64).components[0].bits
 
 
 def _encoder_pix_fmt(encoder: av.Codec, layout: str) -> str:
