@@ -117,6 +117,39 @@ def test_ensemble_averages_its_members_and_gains_once(tmp_path):
         export_member(path, 2, tmp_path / "none.safetensors")
 
 
+def test_product_ensemble_decodes_the_geometric_mean_on_shared_bins(tmp_path):
+    """--combine product: one distribution, the members' log-probabilities averaged on the bins
+    both have (a bin only one member has gets none), decoded at the ensemble's temperature."""
+    from training.export import export_ensemble
+
+    torch.manual_seed(2)
+    first = torch.randn(12, 2) * 30
+    centers = (first, torch.cat((first[4:], torch.randn(3, 2) * 30 + 60)))  # 8 bins shared
+    members, paths = [], []
+    for i, bins in enumerate(centers):
+        member = build_model({**TINY, "num_bins": len(bins)}).eval()
+        member.head.bin_centers.copy_(bins)
+        members.append(member)
+        paths.append(save_model(member, {**TINY, "num_bins": len(bins)},
+                                tmp_path / f"m{i}.safetensors"))
+    product = load_model(export_ensemble(paths, tmp_path / "p.safetensors", temperature=0.8,
+                                         gain=1.5, combine="product"))
+    assert "combine=product" in repr(product)  # caches keyed on the repr see it
+    L = torch.rand(2, 1, 32, 64) * 100
+    with torch.inference_mode():
+        logits = [m.head.decode_logits(m.features(L)) for m in members]
+        log_probs = (torch.log_softmax(logits[0][:, 4:], 1) + torch.log_softmax(logits[1][:, :8], 1)) / 2
+        probs = torch.softmax(log_probs / 0.8, 1)
+        expected = 1.5 * torch.einsum("bqhw,qc->bchw", probs, first[4:])
+        torch.testing.assert_close(product.head.chroma(product.features(L)), expected,
+                                   atol=1e-4, rtol=0)
+        mean = load_model(export_ensemble(paths, tmp_path / "m.safetensors", temperature=0.8,
+                                          gain=1.5))
+        assert (mean(L) - product(L)).abs().max() > 1  # a mixture is not the product
+    with pytest.raises(ValueError, match="combine"):
+        build_model({"arch": "ensemble", "members": [TINY], "combine": "median"})
+
+
 def test_flipped_ensemble_averages_each_view_mirrored_back(tmp_path):
     from training.export import export_ensemble
 

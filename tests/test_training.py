@@ -378,6 +378,28 @@ def test_teachers_give_their_mean_distribution_over_the_students_bins():
                                atol=1e-6, rtol=0)
 
 
+def test_teachers_as_a_product_share_the_bins_they_all_have():
+    """--teacher-combine product: the teachers' geometric mean on the student's bins, at the
+    temperature asked; a student bin a teacher lacks gets nothing."""
+    from training.distill import Teachers
+
+    torch.manual_seed(0)
+    student = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [-10.0, 0.0]])
+    other = torch.tensor([[0.0, 10.0], [0.0, 0.0], [10.0, 0.0], [30.0, 30.0]])  # lacks (-10, 0)
+    models = []
+    for centers in (student, other):
+        model = build_model({"arch": "plain_unet", "channels": [4, 8, 8], "num_bins": 4}).eval()
+        model.head.bin_centers.copy_(centers)
+        models.append(model)
+    L = torch.rand(2, 1, 16, 16) * 100
+    with torch.no_grad():
+        first, second = (m.head.logits(m.features(L)) for m in models)
+    probs = Teachers(models, student, "product", temperature=0.5)(L, first.shape[-2:])
+    shared = (torch.log_softmax(first[:, :3], 1) + torch.log_softmax(second[:, [1, 2, 0]], 1)) / 2
+    expected = torch.cat((torch.softmax(shared / 0.5, 1), torch.zeros_like(first[:, :1])), 1)
+    torch.testing.assert_close(probs, expected, atol=1e-6, rtol=0)
+
+
 def test_distillation_target_blends_truth_and_teachers():
     from training.losses import BinnedCrossEntropy
 

@@ -5,7 +5,10 @@ distributions is more often right than either (on the validation photos the roun
 and a Lite2 averaged beat round 1 at equal colourfulness). Running both costs 2.2 times
 the network time, too much for live sources, so the default network learns their averaged
 distribution instead: its target becomes a blend of the truth's soft encoding and the
-teachers' distribution over its own bins (Hinton et al. 2015).
+teachers' distribution over its own bins (Hinton et al. 2015). With ``combine="product"``
+the teachers' distributions meet as the ``product`` quality model's members do
+(``vidcolor.models.ensemble.product_logits``): their geometric mean on the student's bins,
+sharpened by ``temperature``.
 """
 
 from __future__ import annotations
@@ -15,20 +18,28 @@ from torch import nn
 from torch.nn import functional as F
 
 from vidcolor.models import load_model
+from vidcolor.models.ensemble import COMBINES, product_logits
 
 from .bins import nearest_bin
 
 
 class Teachers(nn.Module):
-    """Frozen networks -> their averaged bin distribution over the student's bins.
+    """Frozen networks -> their combined bin distribution over the student's bins.
 
-    A teacher's bins that the student lacks give their probability to the student's nearest
-    bin, so teachers trained on other data (other visited bins) still fit.
+    ``mean``: their distributions averaged; a teacher's bins that the student lacks give their
+    probability to the student's nearest bin, so teachers trained on other data (other
+    visited bins) still fit. ``product``: their geometric mean on the bins they share with
+    the student, at ``temperature``.
     """
 
-    def __init__(self, models: list[nn.Module], student_centers: torch.Tensor) -> None:
+    def __init__(self, models: list[nn.Module], student_centers: torch.Tensor,
+                 combine: str = "mean", temperature: float = 1.0) -> None:
         super().__init__()
+        if combine not in COMBINES:
+            raise ValueError(f"teachers combine must be one of {', '.join(COMBINES)}")
         self.models = nn.ModuleList(models).eval().requires_grad_(False)
+        self.combine, self.temperature = combine, temperature
+        self.register_buffer("student_centers", student_centers.float(), persistent=False)
         maps = []
         for model in self.models:
             to_student = nearest_bin(model.head.bin_centers.float(), student_centers.float())
@@ -36,20 +47,28 @@ class Teachers(nn.Module):
         self.maps = maps
 
     @classmethod
-    def from_files(cls, paths: list[str], student_centers: torch.Tensor) -> Teachers:
-        return cls([load_model(p) for p in paths], student_centers)
+    def from_files(cls, paths: list[str], student_centers: torch.Tensor, combine: str = "mean",
+                   temperature: float = 1.0) -> Teachers:
+        return cls([load_model(p) for p in paths], student_centers, combine, temperature)
 
     def train(self, mode: bool = True) -> Teachers:
         return super().train(False)  # teachers always predict with their running statistics
 
     @torch.no_grad()
     def forward(self, lightness: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        """L [B, 1, H, W] -> the teachers' mean distribution [B, Q_student, *size]."""
+        """L [B, 1, H, W] -> the teachers' combined distribution [B, Q_student, *size]."""
+        logits = []
+        for model in self.models:
+            member = model.head.logits(model.features(lightness)).float()
+            if member.shape[-2:] != size:
+                member = F.interpolate(member, size=size, mode="bilinear", align_corners=False)
+            logits.append(member)
+        if self.combine == "product":
+            centers = [model.head.bin_centers for model in self.models]
+            combined = product_logits(logits, centers, self.student_centers)
+            return torch.softmax(combined / self.temperature, dim=1)
         total = None
-        for model, mapping in zip(self.models, self.maps, strict=True):
-            logits = model.head.logits(model.features(lightness)).float()
-            if logits.shape[-2:] != size:
-                logits = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
-            probs = torch.softmax(logits, dim=1).permute(0, 2, 3, 1) @ mapping.to(logits.device)
+        for member, mapping in zip(logits, self.maps, strict=True):
+            probs = torch.softmax(member, dim=1).permute(0, 2, 3, 1) @ mapping.to(member.device)
             total = probs if total is None else total + probs
         return (total / len(self.models)).permute(0, 3, 1, 2)

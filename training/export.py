@@ -3,7 +3,8 @@
 Writes safetensors (weights + config + provenance in the metadata) that
 ``vidcolor.models.load_model`` reads; by default into ``engines/`` under the
 name the runtime loads by default. ``--ensemble A.safetensors B.safetensors`` instead
-joins model files into one that averages their chroma (``vidcolor.models.ensemble``);
+joins model files into one that averages their chroma, or with ``--combine product`` their
+bin logits (``vidcolor.models.ensemble``);
 ``--from-ensemble FILE --member K`` takes member K back out as a model file of its own (to
 train it further where only the repository travels, as to a lent GPU).
 """
@@ -24,6 +25,7 @@ from vidcolor.models import (
     read_provenance,
     save_model,
 )
+from vidcolor.models.ensemble import COMBINES
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -43,6 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="stretch each image's chroma about its mean colour, not about gray")
     p.add_argument("--flip", action="store_true",
                    help="ensemble only: each member also colours the mirrored image")
+    p.add_argument("--combine", choices=COMBINES, default="mean",
+                   help="ensemble only: average the members' colours (mean) or their bin "
+                        "logits, a product of experts (product)")
     p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
     return p.parse_args(argv)
 
@@ -71,7 +76,8 @@ def export(checkpoint: str | Path, out: str | Path, temperature: float = 1.0, ga
 
 def export_ensemble(members: list[str | Path], out: str | Path, temperature: float = 1.0,
                     gain: float = 1.0, half: bool = False,
-                    gain_about_mean: bool = False, flip: bool = False) -> Path:
+                    gain_about_mean: bool = False, flip: bool = False,
+                    combine: str = "mean") -> Path:
     """One file holding ``members`` (their weights, configs and provenance) and the decode."""
     config = {"arch": "ensemble", "members": [read_config(m) for m in members],
               "temperature": temperature, "chroma_gain": gain}
@@ -79,6 +85,8 @@ def export_ensemble(members: list[str | Path], out: str | Path, temperature: flo
         config["gain_about_mean"] = True
     if flip:
         config["flip"] = True
+    if combine != "mean":
+        config["combine"] = combine
     model = build_model(config)
     for member, path in zip(model.members, members, strict=True):
         member.load_state_dict(load_model(path).state_dict())
@@ -109,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
         path = export_member(args.from_ensemble, args.member, args.out)
     elif args.ensemble:
         path = export_ensemble(args.ensemble, args.out, args.temperature, args.gain, args.half,
-                               args.gain_about_mean, args.flip)
+                               args.gain_about_mean, args.flip, args.combine)
     else:
         path = export(args.checkpoint, args.out, args.temperature, args.gain, args.half,
                       args.decode_pool, args.gain_about_mean)

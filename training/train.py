@@ -28,6 +28,7 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader
 
 from vidcolor.models import build_model, load_model, read_config
+from vidcolor.models.ensemble import COMBINES
 from vidcolor.signals import StopRequests, interrupt_on_stop_signals
 
 from .bins import fit_bins
@@ -93,6 +94,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--teacher", nargs="+", default=[],
                    help="distil: model files (.safetensors) whose averaged bin distribution "
                         "the network also learns (training.distill)")
+    p.add_argument("--teacher-combine", choices=COMBINES, default="mean",
+                   help="how the teachers' distributions meet: their mean, or their product "
+                        "(geometric mean, as the product quality model's members)")
+    p.add_argument("--teacher-temperature", type=float, default=1.0,
+                   help="with --teacher-combine product: the product's temperature")
     p.add_argument("--teacher-weight", type=float, default=0.7,
                    help="share of the teachers' distribution in the target (the truth's: the rest)")
     p.add_argument("--mean-weight", type=float, default=0.0,
@@ -303,7 +309,8 @@ def start_run(args: argparse.Namespace, images: list[np.ndarray], state: dict | 
     if args.gan:
         run.critic = make_critic(args, device)
     if args.teacher:
-        run.teachers = Teachers.from_files(args.teacher, centers).to(device)
+        run.teachers = Teachers.from_files(args.teacher, centers, args.teacher_combine,
+                                           args.teacher_temperature).to(device)
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
