@@ -305,6 +305,16 @@ def test_train_resume_export_evaluate_end_to_end(tmp_path, photo_dir):
             assert r["baseline_psnr"] == pytest.approx(r["psnr"], abs=1e-6)
             assert r["baseline_neutral_chroma"] == pytest.approx(r["neutral_chroma"], abs=1e-6)
     assert "| gray |" in (tmp_path / "cmp.md").read_text()
+    # A model is drawn at the temperature its file decodes at (a product ensemble's is its own).
+    cool = tmp_path / "cool.safetensors"
+    export.main(["--checkpoint", str(run / "last.pt"), "--out", str(cool), "--temperature", "0.5"])
+    report = tcompare.main(["--candidate", str(cool), "--baseline", str(cool), "--data",
+                            str(photo_dir), "--size", "64", "--gains", "1.0", "1.5", "--render", "eye"])
+    drawn = report["sets"][photo_dir.name]["candidate_curve"]["1.5"]["colourfulness_ratio"]
+    by_temperature = calibrate.sweep(load_model(cool), [str(photo_dir)], None, 64, [0.5, 1.0],
+                                     [1.5], calibration=False)
+    assert drawn == pytest.approx(by_temperature[(0.5, 1.5)]["colourfulness_ratio"], abs=1e-9)
+    assert drawn != pytest.approx(by_temperature[(1.0, 1.5)]["colourfulness_ratio"], abs=1e-3)
     film_grid = cv2.imread(str(tmp_path / "grid_archive.png"))
     assert film_grid.shape == cv2.imread(str(grid)).shape
     assert not np.array_equal(film_grid, cv2.imread(str(grid)))  # grayed as film, not as the eye

@@ -44,10 +44,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def curve(model: nn.Module, folder: str, render: str, gains: list[float], limit: int,
           size: int) -> dict[str, dict]:
-    """A model's scores at each gain (temperature 1), keyed by gain, and the gray output's."""
-    results = sweep(model, [folder], limit or None, size, [1.0], gains, calibration=False,
-                    render=render)
-    return {"gray": results["gray"], **{f"{g:g}": results[(1.0, g)] for g in gains}}
+    """A model's scores at each gain (at the temperature its file decodes at), keyed by gain,
+    and the gray output's."""
+    temperature = model.head.temperature
+    results = sweep(model, [folder], limit or None, size, [temperature], gains,
+                    calibration=False, render=render)
+    return {"gray": results["gray"], **{f"{g:g}": results[(temperature, g)] for g in gains}}
 
 
 def at_colourfulness(points: dict[str, dict], ratio: float, metric: str) -> float:

@@ -147,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = parser.add_argument_group("model").add_argument
     add("--model", choices=MODEL_NAMES, default="fast",
         help="the shipped model: fast (live, previews) or quality (files: two networks "
-             "averaged, more accurate colour, about 2x the network time) (default: fast)")
+             "combined, more accurate colour, about 2x the network time) (default: fast)")
     add("--weights", metavar="PATH",
         help="model file, .safetensors (default: the --model one, or $VIDCOLOR_WEIGHTS)")
     add("--engine", default="auto", choices=("auto", "tensorrt", "torch", "onnxruntime"),

@@ -18,7 +18,7 @@ from .registry import build_model
 
 DEFAULT_WEIGHTS_NAME = "vidcolor-effnet-lite0.safetensors"
 #: The shipped models by the name ``--model`` takes: ``fast`` (the default: live, previews)
-#: and ``quality`` (files: several networks averaged, a few times slower).
+#: and ``quality`` (files: several networks combined, a few times slower).
 SHIPPED_MODELS = {"fast": DEFAULT_WEIGHTS_NAME,
                   "quality": "vidcolor-ensemble-lite0-lite2.safetensors"}
 WEIGHTS_ENV = "VIDCOLOR_WEIGHTS"
