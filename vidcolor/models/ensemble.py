@@ -1,4 +1,4 @@
-"""Ensemble: U-Nets trained apart whose chroma is averaged (the ``quality`` model).
+"""Ensemble: U-Nets trained apart whose answers are combined (the ``quality`` model).
 
 Two networks trained on different data mixes are wrong in different places, so the mean
 of their colours is more often right than either: on the validation photos an
