@@ -7,7 +7,7 @@ the network time, too much for live sources, so the default network learns their
 distribution instead: its target becomes a blend of the truth's soft encoding and the
 teachers' distribution over its own bins (Hinton et al. 2015). With ``combine="product"``
 the teachers' distributions meet as the ``product`` quality model's members do
-(``vidcolor.models.ensemble.product_logits``): their geometric mean on the student's bins,
+(``vidcolor.models.ensemble.product_classifiers``): their geometric mean on the student's bins,
 sharpened by ``temperature``.
 """
 
@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from vidcolor.models import load_model
-from vidcolor.models.ensemble import COMBINES, product_logits
+from vidcolor.models.ensemble import COMBINES, product_classifiers
 
 from .bins import nearest_bin
 
@@ -57,18 +57,24 @@ class Teachers(nn.Module):
     @torch.no_grad()
     def forward(self, lightness: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         """L [B, 1, H, W] -> the teachers' combined distribution [B, Q_student, *size]."""
-        logits = []
-        for model in self.models:
-            member = model.head.logits(model.features(lightness)).float()
-            if member.shape[-2:] != size:
-                member = F.interpolate(member, size=size, mode="bilinear", align_corners=False)
-            logits.append(member)
         if self.combine == "product":
-            centers = [model.head.bin_centers for model in self.models]
-            combined = product_logits(logits, centers, self.student_centers)
-            return torch.softmax(combined / self.temperature, dim=1)
+            heads = [model.head for model in self.models]
+            combined = None
+            for model, (weight, bias) in zip(
+                    self.models, product_classifiers(heads, self.student_centers), strict=True):
+                logits = F.conv2d(model.features(lightness), weight, bias)
+                combined = logits if combined is None else combined + logits
+            return torch.softmax(_at(combined.float(), size) / self.temperature, dim=1)
         total = None
-        for member, mapping in zip(logits, self.maps, strict=True):
-            probs = torch.softmax(member, dim=1).permute(0, 2, 3, 1) @ mapping.to(member.device)
+        for model, mapping in zip(self.models, self.maps, strict=True):
+            logits = _at(model.head.logits(model.features(lightness)).float(), size)
+            probs = torch.softmax(logits, dim=1).permute(0, 2, 3, 1) @ mapping.to(logits.device)
             total = probs if total is None else total + probs
         return (total / len(self.models)).permute(0, 3, 1, 2)
+
+
+def _at(logits: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Logits [B, Q, h, w] at the student's resolution ``size`` (bilinear)."""
+    if logits.shape[-2:] == size:
+        return logits
+    return F.interpolate(logits, size=size, mode="bilinear", align_corners=False)

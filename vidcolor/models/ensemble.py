@@ -52,17 +52,23 @@ def shared_bins(centers: list[torch.Tensor],
     return indices, shared
 
 
-def product_logits(logits: list[torch.Tensor], centers: list[torch.Tensor],
-                   reference: torch.Tensor) -> torch.Tensor:
-    """Networks' bin logits [B, Q_i, h, w] (bins ``centers[i]``) -> their product of experts
-    as logits on the ``reference`` bins [B, Q, h, w]: the mean of their logits, which is the
-    mean of their log-probabilities (each network's normalizer is a constant the softmax
-    drops). A reference bin some network lacks gets no mass; bins off the reference are
-    dropped."""
-    indices, shared = shared_bins(centers, reference)
-    total = sum(member.float().index_select(1, index)
-                for member, index in zip(logits, indices, strict=True))
-    return (total / len(logits)).masked_fill(~shared[None, :, None, None], -1e4)
+def product_classifiers(heads: list[nn.Module],
+                        reference: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Networks' chroma heads -> 1x1 conv weights and biases whose outputs, summed over the
+    networks, are their product of experts as logits on the ``reference`` bins: the mean of
+    their logits, which is the mean of their log-probabilities (each network's normalizer is
+    a constant the softmax drops). The bin selection and the 1/N are folded into each
+    classifier's rows, so no pass over full-size logit tensors is needed (ONNX export makes
+    them constant weights; selecting from the logits instead cost 7-10 % of the time); a
+    reference bin some network lacks gets zero weights and a summed bias of -1e4: no mass."""
+    indices, shared = shared_bins([h.bin_centers for h in heads], reference)
+    keep = shared.to(heads[0].classifier.weight.dtype)
+    folded = []
+    for head, index in zip(heads, indices, strict=True):
+        weight = head.classifier.weight.index_select(0, index) * keep[:, None, None, None]
+        bias = head.classifier.bias.index_select(0, index) * keep - 1e4 * (1 - keep)
+        folded.append((weight / len(heads), bias / len(heads)))
+    return folded
 
 
 class EnsembleHead(nn.Module):
@@ -105,20 +111,14 @@ class EnsembleHead(nn.Module):
         return apply_gain(ab, self.chroma_gain, self.gain_about_mean)
 
     def _product(self, features: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        """The product of experts, decoded on the first member's bins. The bin selection and
-        the mean are folded into the members' 1x1 classifiers (their rows at those bins,
-        scaled by 1/N; a bin some member lacks gets zero weights and a bias of -1e4): the
-        logits of ``product_logits`` without passes over full-size logit tensors (ONNX export
-        folds the selection into constant weights; unfolded, it cost 7-10 % of the time)."""
+        """The product of experts (``product_classifiers``), decoded on the first member's
+        bins."""
         reference = self.heads[0]
-        indices, shared = shared_bins([h.bin_centers for h in self.heads], reference.bin_centers)
-        keep = shared.to(reference.classifier.weight.dtype)
         total = None
-        for head, member_features, index in zip(self.heads, features, indices, strict=True):
-            weight = head.classifier.weight.index_select(0, index) * keep[:, None, None, None]
-            bias = head.classifier.bias.index_select(0, index) * keep - 1e4 * (1 - keep)
-            logits = F.conv2d(head.pooled(member_features), weight / len(self.heads),
-                              bias / len(self.heads))
+        for head, member_features, (weight, bias) in zip(
+                self.heads, features, product_classifiers(self.heads, reference.bin_centers),
+                strict=True):
+            logits = F.conv2d(head.pooled(member_features), weight, bias)
             total = logits if total is None else total + logits
         reference.temperature = self.temperature
         return reference.decode(self._unflip(total))
