@@ -446,6 +446,25 @@ def test_mean_term_charges_a_wash_not_a_split_on_gray_truth():
         torch.testing.assert_close(with_mean - plain, torch.tensor(cost))
 
 
+def test_neutral_weight_scales_only_the_truth_term_on_gray_truth():
+    """Neutral weight K: a pixel whose truth is near gray costs 1 + K times its cross-entropy
+    against the truth; a coloured pixel and the teachers' term are untouched."""
+    from training.losses import BinnedCrossEntropy
+
+    centers = torch.tensor([[0.0, 0.0], [20.0, 0.0], [-20.0, 0.0], [0.0, 20.0], [0.0, -20.0]])
+    prior = torch.full((5,), 1 / 5)
+    logits = torch.randn(1, 5, 2, 2, generator=torch.Generator().manual_seed(0))
+    teacher = torch.softmax(torch.randn(1, 5, 2, 2, generator=torch.Generator().manual_seed(1)), 1)
+    for truth, factor in (((1.0, -2.0), 3.0), ((20.0, 0.0), 1.0)):
+        ab = torch.tensor(truth).view(1, 2, 1, 1).expand(1, 2, 2, 2)
+        plain = BinnedCrossEntropy(centers, prior)(logits, ab)
+        weighted = BinnedCrossEntropy(centers, prior, neutral_weight=2.0)(logits, ab)
+        torch.testing.assert_close(weighted, factor * plain)
+        taught = BinnedCrossEntropy(centers, prior, teacher_weight=0.7, neutral_weight=2.0)
+        only_teacher = BinnedCrossEntropy(centers, prior, teacher_weight=1.0)(logits, ab, teacher)
+        torch.testing.assert_close(taught(logits, ab, teacher), 0.3 * factor * plain + 0.7 * only_teacher)
+
+
 def test_train_with_teachers_learns_from_them(tmp_path, photo_dir):
     base = tmp_path / "base"
     common = ["--data", str(photo_dir), "--batch", "2", "--crop", "64", "--checkpoint-every", "1",

@@ -15,6 +15,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .bins import nearest_bin, rebalance_weights, soft_targets
+from .metrics import NEUTRAL_CHROMA
 
 # ab units of one in the mean-ab term: a typical error of 10 units costs 1, as the
 # cross-entropy's ~3 nats per pixel are of one order with it.
@@ -28,15 +29,22 @@ class BinnedCrossEntropy(nn.Module):
     ``mean_weight`` adds the squared error of the distribution's mean ab (what the runtime
     decodes at temperature 1) against the truth, in units of :data:`MEAN_AB_SCALE`: the
     cross-entropy rewards putting mass on every plausible colour, not where the mean of those
-    lands, which on gray stone or metal is a warm wash."""
+    lands, which on gray stone or metal is a warm wash.
+
+    ``neutral_weight`` K makes the truth's term count 1 + K times on pixels whose true chroma
+    is below :data:`training.metrics.NEUTRAL_CHROMA` (stone, metal, snow, overcast sky): a
+    neutral-aware objective, since the teachers paint such pixels warm and the plain loss
+    lets the far more numerous coloured pixels set the network's prior."""
 
     def __init__(self, centers: torch.Tensor, prior: torch.Tensor, lam: float = 1.0,
-                 teacher_weight: float = 0.0, mean_weight: float = 0.0) -> None:
+                 teacher_weight: float = 0.0, mean_weight: float = 0.0,
+                 neutral_weight: float = 0.0) -> None:
         super().__init__()
         self.register_buffer("centers", centers.float())
         self.register_buffer("weights", rebalance_weights(prior.float(), lam))
         self.teacher_weight = teacher_weight
         self.mean_weight = mean_weight
+        self.neutral_weight = neutral_weight
 
     def forward(self, logits: torch.Tensor, ab: torch.Tensor,
                 teacher: torch.Tensor | None = None) -> torch.Tensor:
@@ -47,6 +55,9 @@ class BinnedCrossEntropy(nn.Module):
         idx, soft = soft_targets(ab, self.centers)
         log_probs = torch.log_softmax(logits.float(), dim=1)
         per_pixel = -(log_probs.gather(1, idx) * soft).sum(1)
+        if self.neutral_weight:
+            neutral = torch.linalg.vector_norm(ab, dim=1) < NEUTRAL_CHROMA
+            per_pixel = per_pixel * (1 + self.neutral_weight * neutral)
         if teacher is not None:
             taught = -(log_probs * teacher).sum(1)
             per_pixel = (1 - self.teacher_weight) * per_pixel + self.teacher_weight * taught

@@ -104,6 +104,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--mean-weight", type=float, default=0.0,
                    help="weight of the mean-ab squared error beside the cross-entropy "
                         "(training.losses.BinnedCrossEntropy)")
+    p.add_argument("--neutral-weight", type=float, default=0.0,
+                   help="on pixels whose truth is near gray, the truth's cross-entropy counts "
+                        "1 + this many times (a neutral-aware objective)")
     p.add_argument("--frames-per-clip", type=int, default=8)
     p.add_argument("--checkpoint-every", type=int, default=250)
     p.add_argument("--seed", type=int, default=0)
@@ -304,7 +307,7 @@ def start_run(args: argparse.Namespace, images: list[np.ndarray], state: dict | 
         criterion = ChromaSquaredError()
     else:
         criterion = BinnedCrossEntropy(centers, prior, args.lam, args.teacher_weight,
-                                       args.mean_weight).to(device)
+                                       args.mean_weight, args.neutral_weight).to(device)
     run = Run(model, optimizer, criterion, frozen, device, config, centers, prior, args.objective)
     if args.gan:
         run.critic = make_critic(args, device)
