@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import sys
+from pathlib import Path
 
 import onnx
 import pytest
 import torch
+from torch import nn
 
 from vidcolor import backends
 from vidcolor.backends import select
@@ -152,6 +155,25 @@ def test_weights_hash_follows_the_decode_settings(model):
     other = copy.deepcopy(model)
     other.head.chroma_gain = model.head.chroma_gain + 0.4
     assert weights_hash(other) != weights_hash(model)
+
+
+def test_weights_hash_follows_the_code_not_where_it_lives(tmp_path, monkeypatch):
+    """Same weights, same repr, other forward code (an upgrade): another key, so a cached graph
+    exported by the old code is not reused. The same code elsewhere: the same key."""
+    def model_from(folder: Path, forward: str) -> nn.Module:
+        folder.mkdir()
+        path = folder / "scaler.py"
+        path.write_text("from torch import nn\n\n\nclass Scaler(nn.Module):\n"
+                        f"    def forward(self, x):\n        return {forward}\n")
+        spec = importlib.util.spec_from_file_location(f"scaler_{folder.name}", path)
+        module = importlib.util.module_from_spec(spec)
+        monkeypatch.setitem(sys.modules, spec.name, module)
+        spec.loader.exec_module(module)
+        return nn.Sequential(module.Scaler())
+
+    first = weights_hash(model_from(tmp_path / "a", "x * 2"))
+    assert weights_hash(model_from(tmp_path / "b", "x * 2")) == first
+    assert weights_hash(model_from(tmp_path / "c", "x * 3")) != first
 
 
 def test_cache_folder_follows_env(model, tmp_path, monkeypatch):

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from vidcolor.backends.base import precision_name
-from vidcolor.backends.cache import cache_dir, weights_hash
+from vidcolor.backends.cache import cache_dir, source_hash, weights_hash
 
 OPSET = 17
 INPUT_NAME = "L"
@@ -73,7 +73,7 @@ def export_onnx(
 
 def cached_onnx(model: nn.Module, *, precision: torch.dtype = torch.float32) -> Path:
     """The model's ONNX file in the user cache, exported on first use only."""
-    key = f"{weights_hash(model)}-{precision_name(precision)}-opset{OPSET}"
+    key = f"{weights_hash(model)}-{source_hash(__file__)}-{precision_name(precision)}-opset{OPSET}"
     path = cache_dir("onnx") / f"{key}.onnx"
     if not path.exists():
         export_onnx(model, path, precision=precision)

@@ -1,4 +1,4 @@
-"""An INT8 decoder for ONNX Runtime on the CPU, calibrated without data, cached by weights hash.
+"""An INT8 decoder for ONNX Runtime on the CPU, calibrated without data, cached by weights and code.
 
 The decoder's convolutions run at the highest resolutions and dominate the CPU time; in INT8
 (per-channel weights, static activation ranges) the model runs 1.4x faster while the output
@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
-from vidcolor.backends.cache import cache_dir, weights_hash
+from vidcolor.backends import onnx_export
+from vidcolor.backends.cache import cache_dir, source_hash, weights_hash
 from vidcolor.backends.onnx_export import INPUT_NAME, OPSET, cached_onnx
 
 FP32_SCOPE = "encoder"  # ONNX node-name scope kept in FP32 (an ensemble member's too)
@@ -92,7 +93,8 @@ def cached_int8_onnx(model: nn.Module) -> Path:
     """The model's INT8-decoder ONNX file in the user cache, built on first use (seconds)."""
     import onnxruntime
 
-    key = f"{weights_hash(model)}-int8dec-opset{OPSET}-ort{onnxruntime.__version__}"
+    code = source_hash(__file__, onnx_export.__file__)  # its own code and the FP32 export's
+    key = f"{weights_hash(model)}-{code}-int8dec-opset{OPSET}-ort{onnxruntime.__version__}"
     path = cache_dir("onnx") / f"{key}.onnx"
     if not path.exists():
         quantize_decoder(cached_onnx(model), path)

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from vidcolor.backends import onnx_export
 from vidcolor.backends.base import check_input, precision_name
-from vidcolor.backends.cache import cache_dir, weights_hash
+from vidcolor.backends.cache import cache_dir, source_hash, weights_hash
 from vidcolor.backends.onnx_export import cached_onnx
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ def _plan_key(model: nn.Module, dtype: torch.dtype, profile: Profile, device: to
         f"sm{props.major}{props.minor}",
         f"trt{trt.__version__}",
         weights_hash(model),
+        source_hash(__file__, onnx_export.__file__),  # the builder's code and the export's
         precision_name(dtype),
         repr(profile),
     )
