@@ -40,7 +40,8 @@ def weights_hash(model: nn.Module) -> str:
     how a module computes (a new vidcolor, a new torch) is in the source.
     """
     digest = hashlib.sha256(repr(model).encode())
-    digest.update(source_hash(*{inspect.getsourcefile(type(m)) for m in model.modules()}).encode())
+    sources = {inspect.getsourcefile(type(m)) for m in model.modules()} - {None}  # None: no .py
+    digest.update(source_hash(*sources).encode())
     for name, tensor in sorted(model.state_dict().items()):
         cpu = tensor.detach().to("cpu").contiguous()
         digest.update(f"{name}:{cpu.dtype}:{tuple(cpu.shape)}".encode())

@@ -71,10 +71,15 @@ def export_onnx(
     return path
 
 
+def onnx_key(model: nn.Module, *, precision: torch.dtype = torch.float32) -> str:
+    """What the exported graph depends on: the weights and model code, this exporter's code,
+    the precision and the opset. Artefacts built from the export extend this key."""
+    return f"{weights_hash(model)}-{source_hash(__file__)}-{precision_name(precision)}-opset{OPSET}"
+
+
 def cached_onnx(model: nn.Module, *, precision: torch.dtype = torch.float32) -> Path:
     """The model's ONNX file in the user cache, exported on first use only."""
-    key = f"{weights_hash(model)}-{source_hash(__file__)}-{precision_name(precision)}-opset{OPSET}"
-    path = cache_dir("onnx") / f"{key}.onnx"
+    path = cache_dir("onnx") / f"{onnx_key(model, precision=precision)}.onnx"
     if not path.exists():
         export_onnx(model, path, precision=precision)
     return path

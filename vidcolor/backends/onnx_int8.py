@@ -18,9 +18,8 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
-from vidcolor.backends import onnx_export
-from vidcolor.backends.cache import cache_dir, source_hash, weights_hash
-from vidcolor.backends.onnx_export import INPUT_NAME, OPSET, cached_onnx
+from vidcolor.backends.cache import cache_dir, source_hash
+from vidcolor.backends.onnx_export import INPUT_NAME, cached_onnx, onnx_key
 
 FP32_SCOPE = "encoder"  # ONNX node-name scope kept in FP32 (an ensemble member's too)
 CALIBRATION_IMAGES = 32
@@ -93,8 +92,7 @@ def cached_int8_onnx(model: nn.Module) -> Path:
     """The model's INT8-decoder ONNX file in the user cache, built on first use (seconds)."""
     import onnxruntime
 
-    code = source_hash(__file__, onnx_export.__file__)  # its own code and the FP32 export's
-    key = f"{weights_hash(model)}-{code}-int8dec-opset{OPSET}-ort{onnxruntime.__version__}"
+    key = f"{onnx_key(model)}-{source_hash(__file__)}-int8dec-ort{onnxruntime.__version__}"
     path = cache_dir("onnx") / f"{key}.onnx"
     if not path.exists():
         quantize_decoder(cached_onnx(model), path)

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from vidcolor.backends import onnx_export
-from vidcolor.backends.base import check_input, precision_name
-from vidcolor.backends.cache import cache_dir, source_hash, weights_hash
-from vidcolor.backends.onnx_export import cached_onnx
+from vidcolor.backends.base import check_input
+from vidcolor.backends.cache import cache_dir, source_hash
+from vidcolor.backends.onnx_export import cached_onnx, onnx_key
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +53,8 @@ def _plan_key(model: nn.Module, dtype: torch.dtype, profile: Profile, device: to
         props.name,
         f"sm{props.major}{props.minor}",
         f"trt{trt.__version__}",
-        weights_hash(model),
-        source_hash(__file__, onnx_export.__file__),  # the builder's code and the export's
-        precision_name(dtype),
+        onnx_key(model, precision=dtype),  # the graph the plan is built from
+        source_hash(__file__),
         repr(profile),
     )
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
